@@ -1,0 +1,235 @@
+"""The ``groundsight`` command line."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from agent.runner import REASONERS, Summary, run_episode
+from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
+from perception.perceivers import PERCEIVERS
+
+app = typer.Typer(
+    help="groundsight: embodied agents that reason before they act.\n\n"
+    "Run a scenario: groundsight run scenarios/pick_place/red_block_in_blue_bowl.yaml\n\n"
+    "Evaluate a suite: groundsight eval scenarios/ --seeds 20 --workers 2",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+scenarios_app = typer.Typer(help="Work with scenario files.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+STATUS_WORDS = {
+    "succeeded": "success",
+    "failed": "failed",
+    "refused": "refused",
+    "needs_clarification": "ask",
+}
+
+
+def _bad_input(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _check_backends(perception: str, reasoner: str) -> None:
+    if perception not in PERCEIVERS:
+        raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {', '.join(PERCEIVERS)})")
+    if reasoner not in REASONERS:
+        raise _bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
+
+
+def _load(path: Path) -> Scenario:
+    try:
+        return load_scenario(path)
+    except ScenarioError as exc:
+        raise _bad_input(str(exc)) from None
+
+
+def result_line(summary: Summary) -> str:
+    """The last line ``run`` prints: ``result: <status> ...``."""
+    verdict = "passed" if summary.passed else "NOT passed"
+    text = f"result: {STATUS_WORDS.get(summary.status, summary.status)} ({verdict}, expected {summary.expected};"
+    text += f" {summary.steps} steps, {summary.wall_time_s:.1f} s)"
+    detail = summary.question or summary.reason
+    return text + (f" -- {detail}" if detail else "")
+
+
+def _describe(node: str, update: dict[str, Any]) -> str:
+    if node == "perceive" and update.get("percept") is not None:
+        objs = update["percept"].objects
+        return f"saw {len(objs)} objects: " + ", ".join(o.id for o in objs)
+    if node == "reason" and update.get("thought") is not None:
+        return update["thought"].steps[-1].text
+    if node == "verify" and update.get("checks") is not None:
+        checks = update["checks"]
+        return f"{sum(c.passed for c in checks)}/{len(checks)} checks passed" + (
+            "" if all(c.passed for c in checks) else f"; failed: {next(c for c in checks if not c.passed).name}"
+        )
+    if node == "act" and update.get("actions"):
+        a = update["actions"][-1]
+        return f"{a.step}: {'ok' if a.ok else 'FAILED ' + str(a.reason)}"
+    if node == "observe" and update.get("checks"):
+        c = update["checks"][-1]
+        return f"{c.claim}: {'observed' if c.passed else 'NOT observed'}"
+    return update.get("reason", "") if node in STATUS_WORDS else ""
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
+    perception: Annotated[
+        str, typer.Option(help="Perceiver: classical (OpenCV on RGB-D) or oracle (truth).")
+    ] = "classical",
+    reasoner: Annotated[str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner).")] = "rules",
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
+    gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
+) -> None:
+    """Run one episode and judge it on simulator truth.
+
+    Writes OUT/summary.json, OUT/trace.jsonl (one JSON object per graph step) and OUT/checkpoint.sqlite.
+    Exit code: 0 passed, 1 ran but did not pass, 2 bad input.
+    """
+    spec = _load(scenario)
+    _check_backends(perception, reasoner)
+    out = out or Path("runs") / f"{spec.name}-seed{seed}"
+    if not quiet:
+        console.print(f"[bold]{spec.name}[/] (seed {seed}, perception {perception}, reasoner {reasoner})")
+        console.print(f"instruction: {spec.instruction}", markup=False)
+
+    def show(i: int, node: str, update: dict[str, Any]) -> None:
+        if not quiet:
+            console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
+            console.print(_describe(node, update), markup=False)
+
+    summary = run_episode(spec, seed, perception, reasoner, out, gui=gui, on_step=show)
+    if not quiet:
+        console.print(f"run directory: {out}", markup=False)
+    print(result_line(summary))
+    raise typer.Exit(0 if summary.passed else 1)
+
+
+def _episode(args: tuple[str, int, str, str, str]) -> dict[str, Any]:
+    path, seed, perception, reasoner, out = args
+    scenario = load_scenario(path)
+    summary = run_episode(scenario, seed, perception, reasoner, Path(out) / scenario.name / f"seed{seed}")
+    return {**summary.model_dump(), "file": path}
+
+
+@app.command("eval")
+def evaluate(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders (searched recursively).")],
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per scenario.")] = 5,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+    perception: Annotated[str, typer.Option(help="Perceiver name.")] = "classical",
+    reasoner: Annotated[str, typer.Option(help="Reasoner name.")] = "rules",
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/eval"),
+) -> None:
+    """Run every scenario under PATHS for N seeds; write OUT/results.jsonl and OUT/report.md."""
+    files = find_scenarios(paths)
+    if not files:
+        raise _bad_input(f"no scenario files under {', '.join(map(str, paths))}")
+    for f in files:
+        _load(f)
+    _check_backends(perception, reasoner)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(f), s, perception, reasoner, str(out)) for f in files for s in range(seeds)]
+    results: list[dict[str, Any]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
+        task = progress.add_task("episodes", total=len(jobs))
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            for future in as_completed([pool.submit(_episode, job) for job in jobs]):
+                results.append(future.result())
+                progress.advance(task)
+    results.sort(key=lambda r: (r["file"], r["seed"]))
+    with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
+        for r in results:
+            fh.write(Summary.model_validate(r).model_dump_json() + "\n")
+    table = _results_table(results)
+    console.print(table)
+    (out / "report.md").write_text(_report_md(results), encoding="utf-8")
+    console.print(f"wrote {out / 'results.jsonl'} and {out / 'report.md'}", markup=False)
+    passed = sum(r["passed"] for r in results)
+    print(f"eval: {passed}/{len(results)} episodes passed")
+
+
+def _by_scenario(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        groups[r["scenario"]].append(r)
+    return groups
+
+
+def _results_table(results: list[dict[str, Any]]) -> Table:
+    table = Table(title="groundsight eval")
+    for col in ("scenario", "expect", "passed", "median steps", "median time (s)"):
+        table.add_column(col, justify="left" if col in ("scenario", "expect") else "right")
+    for name, rs in _by_scenario(results).items():
+        table.add_row(
+            name,
+            rs[0]["expected"],
+            f"{sum(r['passed'] for r in rs)}/{len(rs)}",
+            f"{statistics.median(r['steps'] for r in rs):.0f}",
+            f"{statistics.median(r['wall_time_s'] for r in rs):.2f}",
+        )
+    return table
+
+
+def _report_md(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "# groundsight evaluation",
+        "",
+        "| scenario | expect | passed | median steps | median time (s) |",
+    ]
+    lines.append("| --- | --- | ---: | ---: | ---: |")
+    for name, rs in _by_scenario(results).items():
+        lines.append(
+            f"| {name} | {rs[0]['expected']} | {sum(r['passed'] for r in rs)}/{len(rs)} "
+            f"| {statistics.median(r['steps'] for r in rs):.0f} | {statistics.median(r['wall_time_s'] for r in rs):.2f} |"
+        )
+    failures = [r for r in results if not r["passed"]]
+    if failures:
+        lines += ["", "## Episodes that did not pass", ""]
+        lines += [f"- {r['scenario']} seed {r['seed']}: {r['status']} -- {r['reason']}" for r in failures]
+    return "\n".join(lines) + "\n"
+
+
+@scenarios_app.command("validate")
+def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders.")]) -> None:
+    """Check scenario files; print one line per problem. Exit code 2 if any file is invalid."""
+    files = find_scenarios(paths)
+    bad = 0
+    for f in files:
+        try:
+            load_scenario(f)
+        except ScenarioError as exc:
+            bad += 1
+            err.print(f"error: {exc}", markup=False, soft_wrap=True)
+    print(f"{len(files) - bad}/{len(files)} scenario files valid")
+    raise typer.Exit(2 if bad else 0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

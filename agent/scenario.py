@@ -1,0 +1,215 @@
+"""The scenario file (YAML): model, validation and loading with one-line errors.
+
+See ``DESIGN.md`` for the contract. Every problem is reported as ``FILE: FIELD: PROBLEM``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from sim.objects import COLORS, OBJECT_TYPES
+
+PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
+LIST_PREDICATES = ("stacked", "on_table", "unchanged")
+COMBINATORS = ("all", "any", "not")
+PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Safe YAML loader where only true/false are booleans, so the goal key ``on:`` stays a string."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
+
+    def __init__(self, path: str | Path, field: str, problem: str) -> None:
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+class ObjectEntry(BaseModel):
+    """One object of the scene."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    type: str
+    color: str
+    size: Literal["small", "medium", "large"] = "medium"
+    position: tuple[float, float] | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in OBJECT_TYPES:
+            raise ValueError(f"unknown object type {v!r} (known: {', '.join(OBJECT_TYPES)})")
+        return v
+
+    @field_validator("color")
+    @classmethod
+    def _known_color(cls, v: str) -> str:
+        if v not in COLORS:
+            raise ValueError(f"unknown colour {v!r} (known: {', '.join(COLORS)})")
+        return v
+
+
+class SceneSpec(BaseModel):
+    """The scene: robot, objects, and whether unplaced objects are jittered per seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    robot: Literal["panda"] = "panda"
+    objects: list[ObjectEntry] = Field(min_length=1)
+    randomize: bool = True
+
+
+class Scenario(BaseModel):
+    """A scenario: an instruction in a scene, and what counts as passing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    instruction: str = Field(min_length=1)
+    scene: SceneSpec
+    goal: dict[str, Any] | None = None
+    expect: Literal["success", "refuse", "ask"] = "success"
+    max_steps: int = Field(default=30, ge=1, le=1000)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", v):
+            raise ValueError(f"{v!r} is not a slug (lower-case letters, digits, '-' and '_')")
+        return v
+
+    @model_validator(mode="after")
+    def _assign_ids_and_check_goal(self) -> Scenario:
+        counts = Counter(f"{o.color}_{o.type}" for o in self.scene.objects if o.id is None)
+        seen: Counter[str] = Counter()
+        for obj in self.scene.objects:
+            if obj.id is None:
+                base = f"{obj.color}_{obj.type}"
+                seen[base] += 1
+                obj.id = base if counts[base] == 1 else f"{base}_{seen[base]}"
+        ids = [o.id for o in self.scene.objects]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate object id {dupes[0]!r}")
+        if self.goal is None:
+            if self.expect == "success":
+                raise ValueError("goal: a scenario that expects success needs a goal")
+        else:
+            _check_goal(self.goal, "goal", set(ids))  # type: ignore[arg-type]
+        return self
+
+    @property
+    def object_ids(self) -> list[str]:
+        return [o.id for o in self.scene.objects]  # type: ignore[misc]
+
+
+class _GoalProblem(ValueError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
+    """Validate a goal expression recursively; raise with the exact field path."""
+    if not isinstance(goal, dict) or len(goal) != 1:
+        raise _GoalProblem(where, f"must be a mapping with exactly one predicate ({', '.join(PREDICATES)})")
+    ((key, value),) = goal.items()
+    here = f"{where}.{key}"
+    if key not in PREDICATES:
+        raise _GoalProblem(here, f"unknown predicate {key!r} (known: {', '.join(PREDICATES)})")
+    if key == "not":
+        _check_goal(value, here, ids)
+        return
+    if not isinstance(value, list) or not value:
+        raise _GoalProblem(here, "must be a non-empty list")
+    if key in ("all", "any"):
+        for i, sub in enumerate(value):
+            _check_goal(sub, f"{here}[{i}]", ids)
+        return
+    if key in PAIR_PREDICATES and len(value) != 2:
+        raise _GoalProblem(here, f"takes exactly two object ids, got {len(value)}")
+    if key == "stacked" and len(value) < 2:
+        raise _GoalProblem(here, "needs at least two object ids, top first")
+    for i, oid in enumerate(value):
+        if oid not in ids:
+            raise _GoalProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "missing required field"
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in ("float_parsing", "float_type"):
+        return f"{msg} (got {error.get('input')!r})"
+    return msg
+
+
+def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
+    """Validate already-loaded YAML data; raise :class:`ScenarioError` with a one-line message."""
+    if not isinstance(data, dict):
+        raise ScenarioError(path, "(top level)", "must be a mapping of fields (name, instruction, scene, goal)")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_error = err.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _GoalProblem):
+            raise ScenarioError(path, ctx_error.field, ctx_error.problem) from None
+        field = _field_path(err["loc"])
+        problem = _problem(err)
+        if problem.startswith("goal: "):
+            field, problem = "goal", problem.removeprefix("goal: ")
+        raise ScenarioError(path, field, problem) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, where, f"invalid YAML: {problem}") from None
+    return parse_scenario(data, path)
+
+
+def find_scenarios(paths: list[str | Path]) -> list[Path]:
+    """Scenario files under the given files and folders, sorted."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out.extend(sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
+    return out

@@ -1,0 +1,53 @@
+"""Where the scenario meets the simulator: building the world, and feeding truth to the oracle perceiver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.scenario import Scenario
+from perception.perceivers.oracle import TruthObject
+from sim.scene import PlacementRequest, place_objects
+from sim.world import World
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False) -> World:
+    """A world holding the scenario's objects, placed for this seed, settled."""
+    requests = [
+        PlacementRequest(
+            id=o.id,  # type: ignore[arg-type]
+            type=o.type,
+            color=o.color,
+            size=o.size,
+            x=o.position[0] if o.position else None,
+            y=o.position[1] if o.position else None,
+        )
+        for o in scenario.scene.objects
+    ]
+    specs = place_objects(requests, rng, randomize=scenario.scene.randomize)
+    world = World(gui=gui)
+    for spec in specs:
+        world.add_object(spec)
+    world.settle()
+    return world
+
+
+class SimTruthSource:
+    """Implements perception's ``TruthSource`` from a live :class:`World` (perception never imports sim)."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def truth_objects(self) -> list[TruthObject]:
+        return [
+            TruthObject(
+                id=t.id,
+                type=t.type,
+                color=t.color,
+                size=t.size,
+                position=t.position,
+                extent=t.extent,
+                body=t.body,
+                yaw=t.yaw,
+            )
+            for t in self.world.truth()
+        ]

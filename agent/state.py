@@ -1,0 +1,46 @@
+"""The typed agent state that flows through the LangGraph graph and is checkpointed to SQLite."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from perception.objects import Percept
+from reasoning.thought import CheckResult, Thought
+
+Status = Literal["running", "succeeded", "failed", "refused", "needs_clarification"]
+TERMINAL: tuple[Status, ...] = ("succeeded", "failed", "refused", "needs_clarification")
+
+
+class ActionRecord(BaseModel):
+    """One skill the robot executed, and what it reported."""
+
+    step: str
+    skill: str
+    ok: bool
+    reason: str | None = None
+    message: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentState(BaseModel):
+    """Everything the agent knows between graph steps (serialisable; no simulator handles)."""
+
+    instruction: str
+    max_steps: int = 30
+    max_retries: int = 2
+    max_looks: int = 3
+    status: Status = "running"
+    reason: str = ""
+    question: str | None = None
+    percept: Percept | None = None
+    relations: list[tuple[str, str, str]] = Field(default_factory=list)
+    thought: Thought | None = None
+    checks: list[CheckResult] = Field(default_factory=list)
+    plan_index: int = 0
+    actions: list[ActionRecord] = Field(default_factory=list)
+    retries: int = 0
+    looks: int = 0
+    steps: int = 0
+    route: str = ""

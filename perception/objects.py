@@ -1,0 +1,58 @@
+"""Perceived scene objects: what a perceiver reports, with the evidence each claim rests on."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Vec3 = tuple[float, float, float]
+
+
+class Evidence(BaseModel):
+    """Where in which image an object was seen."""
+
+    model_config = ConfigDict(frozen=True)
+
+    camera: str
+    box: tuple[int, int, int, int] = Field(description="pixel box x0, y0, x1, y1 (exclusive end)")
+    pixels: int = Field(ge=0, description="pixels of the object's mask inside the box")
+
+
+class SceneObject(BaseModel):
+    """An object as perceived: identity, attributes, 3D box and the evidence behind it.
+
+    ``position`` is the centre of the object's axis-aligned 3D box in the world frame and ``extent`` its
+    full size along x, y, z, in metres. ``yaw`` is the footprint's rotation about z in radians.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    color: str
+    size: str | None = None
+    position: Vec3
+    extent: Vec3
+    yaw: float = 0.0
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def description(self) -> str:
+        """Human words for this object, e.g. ``red block``."""
+        return f"{self.color} {self.type}"
+
+
+class Percept(BaseModel):
+    """Everything one perception pass produced."""
+
+    objects: list[SceneObject]
+    cameras: list[str]
+    perceiver: str
+    t: float = 0.0
+
+    def by_id(self, object_id: str) -> SceneObject:
+        """The object with this id; ``KeyError`` if none."""
+        for obj in self.objects:
+            if obj.id == object_id:
+                return obj
+        raise KeyError(object_id)

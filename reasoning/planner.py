@@ -1,0 +1,76 @@
+"""Plans of skills with symbolic preconditions and expected effects.
+
+The pick-and-place family needs at most two steps: pick the object, place it in or on the target.
+Geometry for the robot (grasp box, release point) is computed here from what was perceived.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from perception.objects import SceneObject
+
+Vec3 = tuple[float, float, float]
+CONTAINER_FLOOR = 0.008
+"""Assumed floor thickness of a container (m); the release point is this far above its bottom."""
+
+
+class PlanStep(BaseModel):
+    """One skill call, with what must hold before and what must hold after."""
+
+    model_config = ConfigDict(frozen=True)
+
+    skill: Literal["pick", "place"]
+    object: str
+    target: str | None = None
+    relation: str | None = None
+    preconditions: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    grasp_position: Vec3 | None = None
+    grasp_extent: Vec3 | None = None
+    grasp_yaw: float = 0.0
+    release_point: Vec3 | None = None
+
+    @property
+    def text(self) -> str:
+        if self.skill == "pick":
+            return f"pick({self.object})"
+        return f"place({self.object}, {self.relation}, {self.target})"
+
+
+Plan = list[PlanStep]
+
+
+def release_point(relation: str, target: SceneObject) -> Vec3:
+    """Where the bottom of the held object should go: the container's floor or the support's top."""
+    x, y, z = target.position
+    half_height = target.extent[2] / 2
+    if relation == "inside":
+        return (x, y, z - half_height + CONTAINER_FLOOR)
+    return (x, y, z + half_height)
+
+
+def plan_pick_place(obj: SceneObject, target: SceneObject, relation: str) -> Plan:
+    """Pick ``obj`` and put it ``relation`` ``target``."""
+    return [
+        PlanStep(
+            skill="pick",
+            object=obj.id,
+            preconditions=("hand_empty", f"clear({obj.id})", f"graspable({obj.id})"),
+            effects=(f"holding({obj.id})",),
+            grasp_position=obj.position,
+            grasp_extent=obj.extent,
+            grasp_yaw=obj.yaw,
+        ),
+        PlanStep(
+            skill="place",
+            object=obj.id,
+            target=target.id,
+            relation=relation,
+            preconditions=(f"holding({obj.id})", f"clear({target.id})" if relation == "on" else f"open({target.id})"),
+            effects=(f"{relation}({obj.id}, {target.id})", "hand_empty"),
+            release_point=release_point(relation, target),
+        ),
+    ]

@@ -1,0 +1,13 @@
+"""PyBullet simulation: world, Franka Panda, tabletop objects, cameras, skills and simulator truth.
+
+Uses only ``perception``'s Frame and CameraSource types from the rest of groundsight.
+"""
+
+from sim._quiet import import_pybullet_quietly
+
+import_pybullet_quietly()
+
+from sim.objects import COLORS, OBJECT_TYPES, SIZES, ObjectSpec  # noqa: E402
+from sim.world import World  # noqa: E402
+
+__all__ = ["COLORS", "OBJECT_TYPES", "SIZES", "ObjectSpec", "World"]

@@ -1,0 +1,342 @@
+"""Pick and place skills for the simulated Panda, driven by *perceived* geometry.
+
+The agent calls :class:`Skills` with what it perceived (an object's axis-aligned box and footprint yaw, a
+target surface height); nothing here reads simulator truth about objects. The only feedback the skills use
+is what a real robot has too: joint positions and finger contacts (the gripper's "object detected" signal).
+
+Grasp: **physical, friction only.** The hand comes down from above with its fingers across the object's
+narrower footprint side, the fingers close under a force limit (a gear constraint keeps them symmetric)
+and finger friction carries the object. No fixed constraint is ever created.
+
+Every skill plans its whole Cartesian path with inverse kinematics before it moves, so an unreachable
+target is reported without moving anything. Failures are reported, never hidden: see
+:data:`FAILURE_REASONS`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sim.robot import (
+    FINGER_MAX,
+    FINGER_PAD_OFFSET,
+    FINGERTIP_BELOW_EE,
+    PALM_ABOVE_EE,
+    PandaRobot,
+    Unreachable,
+    wrap_angle,
+)
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+log = logging.getLogger(__name__)
+
+Vec3 = tuple[float, float, float]
+
+FAILURE_REASONS = {
+    "invalid_input": "a position or extent is not finite, or an extent is not positive",
+    "unreachable": "a target lies outside the arm's reach (or its IK residual exceeds 1 cm); nothing moved",
+    "too_wide": "the object is wider than the open gripper",
+    "already_holding": "pick was asked while the gripper already holds an object",
+    "nothing_grasped": "the fingers closed on nothing",
+    "dropped": "the object was lost while lifting or carrying it",
+    "not_holding": "place was asked while the gripper holds nothing",
+    "motion_failed": "the arm could not follow its planned path (a collision)",
+}
+"""Machine-friendly ``SkillResult.reason`` values and what they mean."""
+
+LIFT_HEIGHT = 0.15
+"""How far the hand rises after closing on an object (metres)."""
+APPROACH_CLEARANCE = 0.08
+"""The hand starts its descent this far above the object's top (or the release point)."""
+RELEASE_GAP = 0.01
+"""The held object's bottom is released this far above the target surface."""
+SAFE_HEIGHT = 0.12
+"""Before a skill moves sideways, the hand is raised to at least this height."""
+TRANSIT_SPEED = 0.6
+APPROACH_SPEED = 0.3
+LIFT_SPEED = 0.3
+MAX_GAP = 2 * (FINGER_MAX - FINGER_PAD_OFFSET)
+SQUARE_TOLERANCE = 0.005
+"""Footprint sides closer than this are treated as a square (the grasp yaw is then taken mod 90 deg)."""
+
+
+class SkillResult(BaseModel):
+    """What a skill did: ``ok``, and if not, a machine-friendly ``reason`` (see :data:`FAILURE_REASONS`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    skill: str
+    ok: bool
+    reason: str | None = None
+    message: str = ""
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What :meth:`Skills.pick` remembers about the object it holds."""
+
+    bottom_below_ee: float
+    """How far the object's (perceived) bottom is below the grasp point."""
+    extent: Vec3
+    yaw_symmetry: float
+    """Rotating the hand by a multiple of this keeps the object's footprint aligned (pi/2 or pi)."""
+
+
+def footprint_sides(extent: Sequence[float], yaw: float) -> tuple[float, float]:
+    """Side lengths (along the object's own x and y) of a rectangle whose axis-aligned box is ``extent``.
+
+    A rectangle ``a x b`` rotated by ``yaw`` covers ``a|cos| + b|sin|`` by ``a|sin| + b|cos|``. Near 45 deg
+    the system is ill-conditioned and the footprint is taken to be a square.
+    """
+    ex, ey = float(extent[0]), float(extent[1])
+    c, s = abs(math.cos(yaw)), abs(math.sin(yaw))
+    det = c * c - s * s
+    square = (ex + ey) / 2 / (c + s)
+    if abs(det) < 0.3:
+        return square, square
+    a = (ex * c - ey * s) / det
+    b = (ey * c - ex * s) / det
+    lo, hi = 0.3 * min(ex, ey), max(ex, ey)
+    a, b = min(max(a, lo), hi), min(max(b, lo), hi)
+    if abs(a - b) < SQUARE_TOLERANCE:
+        return square, square
+    return a, b
+
+
+def _nearest_yaw(yaw: float, symmetry: float, reference: float) -> float:
+    """The angle equivalent to ``yaw`` modulo ``symmetry`` that is closest to ``reference``."""
+    k = round((reference - yaw) / symmetry)
+    return wrap_angle(yaw + k * symmetry)
+
+
+class Skills:
+    """Pick, place and home for the simulated Panda (a :class:`RobotInterface`-shaped object).
+
+    Args:
+        world: the :class:`sim.world.World` whose robot this drives.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.robot: PandaRobot = world.robot
+        self._held: _Held | None = None
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def _result(self, skill: str, ok: bool, reason: str | None, message: str, t0: float, **detail: Any) -> SkillResult:
+        detail["wall_time_s"] = round(time.perf_counter() - t0, 4)
+        detail["sim_steps"] = self.world.steps
+        if ok:
+            log.info("%s ok: %s", skill, message)
+        else:
+            log.warning("%s failed (%s): %s", skill, reason, message)
+        return SkillResult(skill=skill, ok=ok, reason=reason, message=message, detail=detail)
+
+    def _plan(self, waypoints: list[tuple[Vec3, float]]) -> list[list[tuple[float, ...]]]:
+        """Plan straight lines through ``(position, yaw)`` waypoints, end to end; raises Unreachable."""
+        paths: list[list[tuple[float, ...]]] = []
+        q = None
+        for pos, yaw in waypoints:
+            path = self.robot.plan_line(pos, yaw, start_joints=q)
+            paths.append(path)
+            q = path[-1]
+        return paths
+
+    def _lift_plan(self, min_z: float) -> list[tuple[Vec3, float]]:
+        """A vertical move up to ``min_z`` if the hand is lower than that, else nothing."""
+        x, y, z = self.robot.ee_position()
+        return [((x, y, min_z), self.robot.ee_yaw())] if z < min_z - 0.005 else []
+
+    def _recover(self, open_gripper: bool) -> None:
+        """After a failure: optionally open, move straight up, go home. Best effort, never raises."""
+        try:
+            if open_gripper:
+                self.robot.open_gripper()
+            x, y, z = self.robot.ee_position()
+            self.robot.move_to((x, y, max(z + 0.05, SAFE_HEIGHT)), self.robot.ee_yaw(), speed=LIFT_SPEED)
+        except Unreachable:
+            pass
+        self.robot.go_home()
+
+    @staticmethod
+    def _finite(*values: Sequence[float] | float) -> bool:
+        flat: list[float] = []
+        for v in values:
+            flat.extend(v if isinstance(v, Sequence) else [v])
+        return all(isinstance(v, int | float) and math.isfinite(v) for v in flat)
+
+    @property
+    def holding(self) -> bool:
+        """True if the gripper physically holds an object (both fingers on it)."""
+        return self.robot.holding()
+
+    # ------------------------------------------------------------------------------------------ skills
+
+    def home(self) -> SkillResult:
+        """Move the arm to its home pose (out of the top camera's view), keeping whatever it holds."""
+        t0 = time.perf_counter()
+        lift = self._lift_plan(SAFE_HEIGHT)
+        try:
+            for path in self._plan(lift):
+                self.robot.follow(path, speed=LIFT_SPEED)
+        except Unreachable:
+            pass
+        motion = self.robot.go_home()
+        if not motion.ok:
+            return self._result(
+                "home", False, "motion_failed", f"home not reached ({motion.error * 1000:.1f} mm off)", t0
+            )
+        return self._result("home", True, None, "at home", t0)
+
+    def pick(self, position: Sequence[float], extent: Sequence[float], yaw: float) -> SkillResult:
+        """Grasp an object from above and lift it about 15 cm.
+
+        Args:
+            position: centre (x, y, z) of the object's axis-aligned 3D box, world frame, metres.
+            extent: full size (x, y, z) of that box.
+            yaw: rotation of the object's footprint about z (radians); the grasp is aligned with it
+                (modulo 90 deg for a square footprint, 180 deg otherwise).
+
+        Returns:
+            A :class:`SkillResult`; ``reason`` is one of ``invalid_input``, ``unreachable``, ``too_wide``,
+            ``already_holding``, ``nothing_grasped``, ``dropped`` or ``motion_failed`` on failure.
+        """
+        t0 = time.perf_counter()
+        if not self._finite(position, extent, yaw) or len(position) != 3 or len(extent) != 3:
+            return self._result("pick", False, "invalid_input", "position/extent must be 3 finite numbers", t0)
+        if min(extent) <= 0:
+            return self._result("pick", False, "invalid_input", f"extent {tuple(extent)} must be positive", t0)
+        if self.robot.holding():
+            return self._result("pick", False, "already_holding", "the gripper already holds an object", t0)
+        x, y, z = (float(v) for v in position)
+        ex, ey, ez = (float(v) for v in extent)
+
+        # Grasp across the narrower footprint side; fingers close along (sin psi, -cos psi).
+        a, b = footprint_sides(extent, yaw)
+        square = abs(a - b) < SQUARE_TOLERANCE
+        width = min(a, b)
+        if width > MAX_GAP - 0.006:
+            return self._result(
+                "pick", False, "too_wide", f"{width * 100:.1f} cm is too wide for the gripper", t0, width=width
+            )
+        close_dir = yaw if a <= b else yaw + math.pi / 2
+        symmetry = math.pi / 2 if square else math.pi
+        hand_yaw = _nearest_yaw(close_dir + math.pi / 2, symmetry, math.atan2(y, x))
+
+        bottom, top = z - ez / 2, z + ez / 2
+        grasp_z = max(z, top - (PALM_ABOVE_EE - 0.01))
+        grasp_z = max(min(grasp_z, top - 0.01), bottom + FINGERTIP_BELOW_EE + 0.002, FINGERTIP_BELOW_EE + 0.004)
+        above_z = max(top + APPROACH_CLEARANCE, grasp_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
+        grasp = (x, y, grasp_z)
+        lift = (x, y, grasp_z + LIFT_HEIGHT)
+        detail: dict[str, Any] = {"grasp": grasp, "hand_yaw": round(hand_yaw, 4), "width": round(width, 4)}
+
+        try:
+            lift_first = self._lift_plan(SAFE_HEIGHT)
+            paths = self._plan([*lift_first, ((x, y, above_z), hand_yaw), (grasp, hand_yaw), (lift, hand_yaw)])
+        except Unreachable as exc:
+            return self._result("pick", False, "unreachable", str(exc), t0, target=exc.target, **detail)
+        *approach, descend, rise = paths
+
+        if self.robot.gripper_gap() < min(MAX_GAP, width + 0.03) - 0.002:
+            self.robot.open_gripper()
+        for path in approach:
+            self.robot.follow(path, speed=TRANSIT_SPEED)
+        motion = self.robot.follow(descend, speed=APPROACH_SPEED)
+        if not motion.ok:
+            self._recover(open_gripper=True)
+            return self._result(
+                "pick", False, "motion_failed", f"blocked {motion.error * 1000:.0f} mm above the grasp", t0, **detail
+            )
+        gap = self.robot.close_gripper()
+        detail["gap"] = round(gap, 4)
+        if not self.robot.holding():
+            self._recover(open_gripper=True)
+            return self._result(
+                "pick", False, "nothing_grasped", f"fingers closed to {gap * 1000:.1f} mm on nothing", t0, **detail
+            )
+        grasp_ee_z = self.robot.ee_position()[2]
+        motion = self.robot.follow(rise, speed=LIFT_SPEED, monitor=self.robot.holding)
+        if not self.robot.holding():
+            self._recover(open_gripper=True)
+            return self._result("pick", False, "dropped", "the object slipped out while lifting", t0, **detail)
+        self._held = _Held(bottom_below_ee=grasp_ee_z - bottom, extent=(ex, ey, ez), yaw_symmetry=symmetry)
+        return self._result("pick", True, None, f"holding an object {gap * 100:.1f} cm wide", t0, **detail)
+
+    def place(self, position: Sequence[float]) -> SkillResult:
+        """Put the held object down with its bottom at ``position`` and go home.
+
+        Args:
+            position: (x, y, z) where the bottom of the held object should end up, e.g. the top of a
+                bowl's floor, a plate or another block.
+
+        The hand moves above the target, descends until the object's bottom is about 1 cm above ``z``
+        (or the object touches something first), opens, retreats up and goes home.
+
+        Returns:
+            A :class:`SkillResult`; ``reason`` is one of ``invalid_input``, ``not_holding``,
+            ``unreachable`` or ``dropped`` on failure.
+        """
+        t0 = time.perf_counter()
+        if not self._finite(position) or len(position) != 3:
+            return self._result("place", False, "invalid_input", "position must be 3 finite numbers", t0)
+        if not self.robot.holding():
+            lost = self._held is not None
+            self._held = None
+            msg = "the object picked earlier is no longer in the gripper" if lost else "the gripper holds nothing"
+            return self._result("place", False, "not_holding", msg, t0)
+        held = self._held or _Held(0.02, (0.04, 0.04, 0.04), math.pi / 2)
+        x, y, z = (float(v) for v in position)
+        release_z = z + RELEASE_GAP + held.bottom_below_ee
+        ex, ey, ez = self.robot.ee_position()
+        transit_z = max(ez, release_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
+        hand_yaw = _nearest_yaw(self.robot.ee_yaw(), held.yaw_symmetry, math.atan2(y, x))
+        release = (x, y, release_z)
+        retreat = (x, y, release_z + APPROACH_CLEARANCE)
+        detail: dict[str, Any] = {"release": release, "hand_yaw": round(hand_yaw, 4)}
+        try:
+            waypoints = [((ex, ey, transit_z), self.robot.ee_yaw())] if ez < transit_z - 0.005 else []
+            paths = self._plan([*waypoints, ((x, y, transit_z), hand_yaw), (release, hand_yaw)])
+            self._plan([(retreat, hand_yaw)])  # the retreat must be reachable too
+        except Unreachable as exc:
+            return self._result("place", False, "unreachable", str(exc), t0, target=exc.target, **detail)
+        *transit, descend = paths
+
+        for path in transit:
+            motion = self.robot.follow(path, speed=TRANSIT_SPEED, monitor=self.robot.holding)
+            if motion.aborted or not self.robot.holding():
+                self._held = None
+                self._recover(open_gripper=True)
+                return self._result("place", False, "dropped", "the object fell out while carrying it", t0, **detail)
+
+        body = self.robot.held_body()
+
+        def descending() -> bool:
+            # Stop early when the object already rests on something (a surface higher than perceived).
+            return self.robot.holding() and not self.robot.supported(body)
+
+        motion = self.robot.follow(descend, speed=APPROACH_SPEED, monitor=descending)
+        if not self.robot.holding():
+            self._held = None
+            self._recover(open_gripper=True)
+            return self._result("place", False, "dropped", "the object fell out while lowering it", t0, **detail)
+        detail["contact_stop"] = motion.aborted
+        detail["released_at"] = tuple(round(v, 4) for v in self.robot.ee_position())
+        gap = self.robot.gripper_gap()
+        self.robot.open_gripper(min(MAX_GAP, gap + 0.02))
+        self._held = None
+        self.robot.follow(self.robot.plan_line(retreat, hand_yaw), speed=LIFT_SPEED)
+        self.robot.open_gripper()
+        self.robot.go_home()
+        return self._result("place", True, None, f"released at z={release_z:.3f}", t0, **detail)
+

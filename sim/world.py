@@ -1,0 +1,112 @@
+"""The PyBullet world: a table with its top at z = 0, a Franka Panda at the origin, and objects."""
+
+from __future__ import annotations
+
+import logging
+
+import pybullet as p
+import pybullet_data
+
+from sim.camera import CameraConfig, SimCamera
+from sim.objects import ObjectSpec, create_body
+from sim.robot import PandaRobot
+from sim.truth import ObjectTruth
+
+log = logging.getLogger(__name__)
+
+TIME_STEP = 1.0 / 240.0
+TABLE_COLOR = (0.32, 0.30, 0.28, 1.0)
+TABLE_HALF_EXTENTS = (0.6, 0.75, 0.02)
+TABLE_CENTRE = (0.4, 0.0, -0.02)
+
+
+class World:
+    """One simulated tabletop. ``gui=False`` runs PyBullet headless (DIRECT)."""
+
+    def __init__(self, gui: bool = False, cameras: list[CameraConfig] | None = None) -> None:
+        self.client = p.connect(p.GUI if gui else p.DIRECT)
+        p.resetSimulation(physicsClientId=self.client)
+        p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=self.client)
+        p.setGravity(0, 0, -9.81, physicsClientId=self.client)
+        p.setTimeStep(TIME_STEP, physicsClientId=self.client)
+        self.steps = 0
+        self.table = self._create_table()
+        self.robot = PandaRobot(self)
+        self.specs: dict[str, ObjectSpec] = {}
+        self.bodies: dict[str, int] = {}
+        self.cameras = [SimCamera(self.client, c, clock=self.time) for c in (cameras or [CameraConfig()])]
+
+    def _create_table(self) -> int:
+        col = p.createCollisionShape(p.GEOM_BOX, halfExtents=TABLE_HALF_EXTENTS, physicsClientId=self.client)
+        vis = p.createVisualShape(
+            p.GEOM_BOX, halfExtents=TABLE_HALF_EXTENTS, rgbaColor=TABLE_COLOR, physicsClientId=self.client
+        )
+        body = p.createMultiBody(0, col, vis, basePosition=TABLE_CENTRE, physicsClientId=self.client)
+        p.changeDynamics(body, -1, lateralFriction=1.0, physicsClientId=self.client)
+        return body
+
+    def time(self) -> float:
+        """Simulated seconds since the world was created."""
+        return self.steps * TIME_STEP
+
+    def add_object(self, spec: ObjectSpec) -> int:
+        """Create an object resting on the table and return its body id."""
+        if spec.id in self.bodies:
+            raise ValueError(f"duplicate object id {spec.id!r}")
+        body = create_body(spec, self.client)
+        self.specs[spec.id] = spec
+        self.bodies[spec.id] = body
+        return body
+
+    def step(self, n: int = 1) -> None:
+        """Advance physics by ``n`` steps of ``TIME_STEP``."""
+        for _ in range(n):
+            p.stepSimulation(physicsClientId=self.client)
+        self.steps += n
+
+    def settle(self, max_steps: int = 480, speed: float = 1e-3) -> None:
+        """Step until every object is (almost) at rest, or ``max_steps`` have passed."""
+        for _ in range(max_steps // 10):
+            self.step(10)
+            if all(
+                sum(v * v for v in p.getBaseVelocity(b, physicsClientId=self.client)[0]) ** 0.5 < speed
+                for b in self.bodies.values()
+            ):
+                return
+
+    def truth(self) -> list[ObjectTruth]:
+        """True state of every object, in creation order."""
+        out = []
+        for oid, body in self.bodies.items():
+            spec = self.specs[oid]
+            lo, hi = p.getAABB(body, physicsClientId=self.client)
+            pos, orn = p.getBasePositionAndOrientation(body, physicsClientId=self.client)
+            out.append(
+                ObjectTruth(
+                    id=oid,
+                    body=body,
+                    type=spec.type,
+                    color=spec.color,
+                    size=spec.size,
+                    position=tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True)),
+                    extent=tuple(b - a for a, b in zip(lo, hi, strict=True)),
+                    base_position=tuple(pos),
+                    orientation=tuple(orn),
+                )
+            )
+        return out
+
+    def truth_by_id(self) -> dict[str, ObjectTruth]:
+        return {t.id: t for t in self.truth()}
+
+    def close(self) -> None:
+        """Disconnect from PyBullet; safe to call twice."""
+        if self.client is not None and p.isConnected(self.client):
+            p.disconnect(self.client)
+        self.client = None
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
