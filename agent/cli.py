@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -228,6 +229,14 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
             err.print(f"error: {exc}", markup=False, soft_wrap=True)
     print(f"{len(files) - bad}/{len(files)} scenario files valid")
     raise typer.Exit(2 if bad else 0)
+
+
+@app.callback()
+def _configure(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the libraries do (to stderr).")] = False,
+) -> None:
+    """Library logs stay quiet unless asked for: every outcome is in the trace and the summary."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
 
 
 def main() -> None:

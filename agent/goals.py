@@ -13,7 +13,8 @@ from perception.relations import RELATIONS
 from sim.truth import ObjectTruth, moved
 
 ON_TABLE_HEIGHT = 0.01
-"""An object is on the table when the bottom of its box is at most this high (m)."""
+"""An object is on the table when the bottom of its box is at most this high (m) and it is neither inside
+nor on another object."""
 UNCHANGED_TOLERANCE = 0.01
 """An object is unchanged when its base moved at most this far (m)."""
 
@@ -32,10 +33,18 @@ def goal_holds(goal: Mapping[str, Any], truth: Mapping[str, ObjectTruth], initia
     if key == "stacked":
         return all(RELATIONS["on"](truth[a], truth[b]) for a, b in zip(value, value[1:], strict=False))
     if key == "on_table":
-        return all(truth[o].position[2] - truth[o].extent[2] / 2 <= ON_TABLE_HEIGHT for o in value)
+        return all(_on_table(truth[o], truth) for o in value)
     if key == "unchanged":
         return all(not moved(initial[o], truth[o], UNCHANGED_TOLERANCE) for o in value)
     raise ValueError(f"unknown goal predicate {key!r}")
+
+
+def _on_table(obj: ObjectTruth, truth: Mapping[str, ObjectTruth]) -> bool:
+    """Bottom near the table top, and neither inside nor on another object (a bowl's floor is not the table)."""
+    low = obj.position[2] - obj.extent[2] / 2 <= ON_TABLE_HEIGHT
+    return low and not any(
+        RELATIONS["inside"](obj, other) or RELATIONS["on"](obj, other) for other in truth.values() if other.id != obj.id
+    )
 
 
 def moved_objects(truth: Mapping[str, ObjectTruth], initial: Mapping[str, ObjectTruth]) -> list[str]:

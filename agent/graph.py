@@ -115,7 +115,8 @@ def build_graph(rt: Runtime) -> StateGraph:
             ok=result.ok,
             reason=result.reason,
             message=result.message,
-            detail=dict(result.detail),
+            # wall-clock timings stay out of the state so that the trace is deterministic
+            detail={k: v for k, v in result.detail.items() if k != "wall_time_s"},
         )
         actions = [*state.actions, record]
         if result.ok:
@@ -149,7 +150,14 @@ def build_graph(rt: Runtime) -> StateGraph:
             return _retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
         if state.plan_index + 1 < len(state.thought.plan):
             return _go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
-        return _go(state, "succeeded", plan_index=state.plan_index + 1, checks=checks, reason=check.claim, **update)
+        return _go(
+            state,
+            "succeeded",
+            plan_index=state.plan_index + 1,
+            checks=checks,
+            reason=f"observed {step.effects[0]}",
+            **update,
+        )
 
     def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
         if state.retries < state.max_retries:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from pydantic import BaseModel
@@ -27,6 +28,8 @@ from perception.perceivers import make_perceiver
 from reasoning.reasoner import RulesReasoner
 from reasoning.verifier import Verifier
 from sim.skills import Skills
+from sim.truth import ObjectTruth
+from sim.world import World
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +111,15 @@ def run_episode(
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite"):
+        for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt"):
             (out / name).unlink(missing_ok=True)
-    world = build_world(scenario, np.random.default_rng(seed), gui=gui)
     trace_file = open(out / "trace.jsonl", "w", encoding="utf-8") if out is not None else None  # noqa: SIM115
     state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
+    world: World | None = None
+    initial: dict[str, ObjectTruth] = {}
+    steps_seen = 0
     try:
+        world = build_world(scenario, np.random.default_rng(seed), gui=gui)
         initial = world.truth_by_id()
         kb = KnowledgeBase()
         runtime = Runtime(
@@ -124,36 +130,35 @@ def run_episode(
             kb=kb,
             robot=Skills(world),
         )
-        checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else None
-        if checkpointer is None:
-            from langgraph.checkpoint.memory import InMemorySaver
-
-            checkpointer = InMemorySaver()
+        checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
         app = build_graph(runtime).compile(checkpointer=checkpointer)
         config = {
             "configurable": {"thread_id": f"{scenario.name}-{seed}"},
             "recursion_limit": 10 * scenario.max_steps,
         }
-        for i, chunk in enumerate(app.stream(state, config, stream_mode="updates")):
+        for chunk in app.stream(state, config, stream_mode="updates"):
             for node, update in chunk.items():
-                record = {"step": i, "node": node, **_jsonable(update or {})}
+                record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
                 if trace_file is not None:
                     trace_file.write(json.dumps(record, sort_keys=True) + "\n")
                     trace_file.flush()
                 if on_step is not None:
-                    on_step(i, node, update or {})
+                    on_step(steps_seen, node, update or {})
+                steps_seen += 1
         state = AgentState.model_validate(app.get_state(config).values)
     except Exception as exc:  # an internal failure is a recorded result, never a lost one
         log.debug("episode crashed", exc_info=True)
         if out is not None:
             (out / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
-        state = state.model_copy(update={"status": "failed", "reason": f"internal error: {type(exc).__name__}: {exc}"})
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        state = state.model_copy(update={"status": "failed", "reason": reason, "steps": steps_seen})
     finally:
         if trace_file is not None:
             trace_file.close()
-    truth = world.truth_by_id()
-    world.close()
-    goal_ok = goal_holds(scenario.goal, truth, initial) if scenario.goal else None
+    truth = world.truth_by_id() if world is not None else {}
+    if world is not None:
+        world.close()
+    goal_ok = goal_holds(scenario.goal, truth, initial) if scenario.goal and truth else None
     moved = moved_objects(truth, initial)
     summary = Summary(
         scenario=scenario.name,

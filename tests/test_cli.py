@@ -1,0 +1,80 @@
+"""The ``groundsight`` console script as a user runs it: exit codes, one-line errors, output files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = shutil.which("groundsight", path=str(Path(sys.executable).parent)) or "groundsight"
+DEMO = ROOT / "scenarios" / "pick_place" / "red_block_in_blue_bowl.yaml"
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_run_demo_scenario(tmp_path: Path) -> None:
+    result = cli("run", str(DEMO), "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("result: success (passed")
+    assert result.stderr == ""
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["passed"] and summary["status"] == "succeeded" and summary["seed"] == 0
+    assert len((tmp_path / "run" / "trace.jsonl").read_text().splitlines()) == summary["steps"]
+
+
+BAD_CASES = [
+    ("color: red", "color: teal", "scene.objects[0].color: unknown colour 'teal'"),
+    ("name: red-block-in-blue-bowl\n", "", "name: missing required field"),
+    ("inside: [red_block, blue_bowl]", "inside: [red_block, teal_bowl]", "goal.inside[1]: unknown object id"),
+    ("position: [0.45, 0.12]", "position: [0.45, left]", "scene.objects[0].position[1]:"),
+    ("instruction: Put", "instruction: [Put", "line "),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), BAD_CASES)
+def test_bad_scenario_exits_2_with_one_line(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    text = DEMO.read_text()
+    assert old in text
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, new, 1))
+    result = cli("run", str(bad), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {bad}: ") and expected in lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_unknown_backend_exits_2(tmp_path: Path) -> None:
+    result = cli("run", str(DEMO), "--perception", "magic", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: --perception: unknown perceiver 'magic' (known: classical, oracle)"
+
+
+def test_refusal_exits_0_when_expected(tmp_path: Path) -> None:
+    scenario = ROOT / "scenarios" / "pick_place" / "block_into_block_refuse.yaml"
+    result = cli("run", str(scenario), "-q", "--out", str(tmp_path))
+    assert result.returncode == 0
+    assert result.stdout.startswith("result: refused (passed")
+
+
+def test_validate(tmp_path: Path) -> None:
+    ok = cli("scenarios", "validate", "scenarios")
+    assert ok.returncode == 0 and ok.stdout.strip().endswith("scenario files valid")
+    (tmp_path / "bad.yaml").write_text(DEMO.read_text().replace("color: red", "color: teal"))
+    bad = cli("scenarios", "validate", str(tmp_path))
+    assert bad.returncode == 2 and "unknown colour 'teal'" in bad.stderr
+
+
+def test_help_teaches() -> None:
+    result = cli("run", "--help")
+    assert result.returncode == 0
+    assert "summary.json" in result.stdout and "--perception" in result.stdout
