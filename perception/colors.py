@@ -109,9 +109,9 @@ class ColorClassifier:
         if self._lut is None:
             q = np.arange(1 << _LUT_BITS, dtype=np.float64) * (1 << (8 - _LUT_BITS)) + (1 << (7 - _LUT_BITS))
             grid = np.stack(np.meshgrid(q, q, q, indexing="ij"), axis=-1).reshape(-1, 3)
-            self._lut = np.concatenate(
-                [self.classify_pixels(chunk) for chunk in np.array_split(grid, 16)]
-            ).astype(np.uint8)
+            self._lut = np.concatenate([self.classify_pixels(chunk) for chunk in np.array_split(grid, 16)]).astype(
+                np.uint8
+            )
         return self._lut
 
     def classify_image(self, rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

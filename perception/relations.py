@@ -44,10 +44,11 @@ def _centre_in_footprint(a: Boxed, b: Boxed, margin: float) -> bool:
 
 
 def inside(a: Boxed, b: Boxed) -> bool:
-    """``a`` is inside container ``b``: centred within its footprint, bottom between b's floor and rim."""
+    """``a`` is inside container ``b``: smaller footprint, centred within b's, bottom between b's floor and rim."""
     a_lo, _ = _lo_hi(a)
     b_lo, b_hi = _lo_hi(b)
-    return _centre_in_footprint(a, b, INSIDE_MARGIN) and bool(b_lo[2] - 0.01 <= a_lo[2] < b_hi[2] - 0.005)
+    smaller = all(x < y for x, y in zip(sorted(a.extent[:2]), sorted(b.extent[:2]), strict=True))
+    return smaller and _centre_in_footprint(a, b, INSIDE_MARGIN) and bool(b_lo[2] - 0.01 <= a_lo[2] < b_hi[2] - 0.005)
 
 
 def on(a: Boxed, b: Boxed) -> bool:

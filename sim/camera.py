@@ -41,7 +41,8 @@ class SimCamera:
         self._view = p.computeViewMatrix(c.eye, c.target, c.up, physicsClientId=client)
         self._proj = p.computeProjectionMatrixFOV(c.fov_deg, c.width / c.height, c.near, c.far, physicsClientId=client)
         fy = (c.height / 2) / math.tan(math.radians(c.fov_deg) / 2)
-        self.intrinsics = CameraIntrinsics(c.width, c.height, fy, fy, c.width / 2 - 0.5, c.height / 2 - 0.5)
+        # TinyRenderer's principal point, measured by projecting known points (see tests/test_perception.py)
+        self.intrinsics = CameraIntrinsics(c.width, c.height, fy, fy, c.width / 2, c.height / 2 - 1)
         view = np.asarray(self._view, dtype=np.float64).reshape(4, 4).T  # world -> GL camera
         self.T_world_cam = np.linalg.inv(view) @ _GL_TO_CV
 

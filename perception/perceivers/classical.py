@@ -51,7 +51,8 @@ class ShapeModel:
         type: the type word.
         round: footprint is a circle (else a rectangle).
         hollow_depth: how far below the top the middle of the footprint lies (0 for a flat top).
-        sizes: size word -> nominal (length, width, height) in metres; length >= width.
+        sizes: size word -> nominal (length, width, height) in metres; length >= width; a round
+            footprint's length and width are its diameter.
     """
 
     type: str
@@ -60,11 +61,18 @@ class ShapeModel:
     sizes: dict[str, tuple[float, float, float]]
 
 
+SIZE_NAMES: tuple[str, ...] = ("small", "medium", "large")
+
+
+def _sizes(*dims: tuple[float, float, float]) -> dict[str, tuple[float, float, float]]:
+    return dict(zip(SIZE_NAMES, dims, strict=True))
+
+
 CATALOGUE: tuple[ShapeModel, ...] = (
-    ShapeModel("block", False, 0.0, {"small": (0.04, 0.04, 0.04), "medium": (0.05, 0.05, 0.05), "large": (0.06, 0.06, 0.06)}),
-    ShapeModel("bowl", True, 0.044, {"small": (0.13, 0.13, 0.05), "medium": (0.16, 0.16, 0.05), "large": (0.19, 0.19, 0.05)}),
-    ShapeModel("plate", True, 0.0, {"small": (0.16, 0.16, 0.015), "medium": (0.20, 0.20, 0.015), "large": (0.24, 0.24, 0.015)}),
-    ShapeModel("tray", False, 0.022, {"small": (0.20, 0.15, 0.03), "medium": (0.26, 0.19, 0.03), "large": (0.30, 0.22, 0.03)}),
+    ShapeModel("block", False, 0.0, _sizes((0.04, 0.04, 0.04), (0.05, 0.05, 0.05), (0.06, 0.06, 0.06))),
+    ShapeModel("bowl", True, 0.044, _sizes((0.13, 0.13, 0.05), (0.16, 0.16, 0.05), (0.19, 0.19, 0.05))),
+    ShapeModel("plate", True, 0.0, _sizes((0.16, 0.16, 0.015), (0.20, 0.20, 0.015), (0.24, 0.24, 0.015))),
+    ShapeModel("tray", False, 0.022, _sizes((0.20, 0.15, 0.03), (0.26, 0.19, 0.03), (0.30, 0.22, 0.03))),
 )
 """The object models the classical perceiver recognises (dimensions of the tabletop object catalogue)."""
 
@@ -75,7 +83,13 @@ _MODELS = {m.type: m for m in CATALOGUE}
 
 @dataclass(frozen=True)
 class ClassicalConfig:
-    """Tuning of :class:`ClassicalPerceiver` (metres and pixels)."""
+    """Tuning of :class:`ClassicalPerceiver` (metres and pixels).
+
+    Detections below ``min_confidence`` are dropped. A detection whose bottom is more than
+    ``lifted_height`` above the table and that no grounded detection supports is *floating* (held by the
+    gripper, or not an object at all: a part of the arm); it is kept only with at least
+    ``floating_min_confidence``.
+    """
 
     table_z: float = 0.0
     min_height: float = 0.003
@@ -86,6 +100,9 @@ class ClassicalConfig:
     elevation_tolerance: float = 0.003
     reject_cost: float = 14.0
     fuse_distance: float = 0.03
+    min_confidence: float = 0.15
+    lifted_height: float = 0.025
+    floating_min_confidence: float = 0.6
 
 
 @dataclass
@@ -97,6 +114,7 @@ class _Blob:
     pixels: int
     box: tuple[int, int, int, int]
     points: np.ndarray  # Nx3 world points
+    edge_xy: np.ndarray  # Mx2 world x, y of the outline pixels (the footprint's hull comes from these)
     rgb_sample: np.ndarray  # up to 256 RGB pixels
     top: float = 0.0
     rect: tuple = ()
@@ -111,10 +129,33 @@ class _Blob:
     margin: float = 0.0
     bottom: float = 0.0
     extra_xy: np.ndarray | None = field(default=None, repr=False)
+    confidence: float = 0.0
 
     @property
     def color(self) -> str:
         return COLOR_NAMES[self.label]
+
+
+def _over(blob: _Blob, below: _Blob, margin: float = 0.01) -> bool:
+    """True if ``blob``'s footprint centre lies over ``below``'s footprint (grown by ``margin``)."""
+    d = np.asarray(blob.rect[0], dtype=np.float64) - np.asarray(below.rect[0], dtype=np.float64)
+    c, s = math.cos(below.yaw), math.sin(below.yaw)
+    u, v = d[0] * c + d[1] * s, -d[0] * s + d[1] * c
+    return abs(u) <= below.length / 2 + margin and abs(v) <= below.width / 2 + margin
+
+
+def _merge(parts: list[_Blob]) -> _Blob:
+    """One blob from several components of one colour in one frame."""
+    boxes = np.array([b.box for b in parts])
+    return _Blob(
+        camera=parts[0].camera,
+        label=parts[0].label,
+        pixels=sum(b.pixels for b in parts),
+        box=(int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())),
+        points=np.concatenate([b.points for b in parts]),
+        edge_xy=np.concatenate([b.edge_xy for b in parts]),
+        rgb_sample=np.concatenate([b.rgb_sample for b in parts]),
+    )
 
 
 class ClassicalPerceiver:
@@ -132,9 +173,7 @@ class ClassicalPerceiver:
     def __init__(self, config: ClassicalConfig | None = None, colors: ColorClassifier | None = None) -> None:
         self.config = config or ClassicalConfig()
         self.colors = colors or default_classifier()
-        self._kernel = cv2.getStructuringElement(
-            cv2.MORPH_RECT, (self.config.close_kernel, self.config.close_kernel)
-        )
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (self.config.close_kernel, self.config.close_kernel))
         self._ray_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     # ------------------------------------------------------------------ public
@@ -168,7 +207,7 @@ class ClassicalPerceiver:
             self._measure(blob)
             self._classify(blob)
         self._complete_supports(blobs)
-        out = []
+        kept = []
         for blob in blobs:
             if blob.cost > self.config.reject_cost:
                 log.debug(
@@ -179,8 +218,41 @@ class ClassicalPerceiver:
                     blob.cost,
                 )
                 continue
+            blob.confidence = self._confidence(blob)
+            if blob.confidence >= self.config.min_confidence:
+                kept.append(blob)
+        grounded = self._grounded(kept)
+        out = []
+        for blob in kept:
+            if id(blob) not in grounded and blob.confidence < self.config.floating_min_confidence:
+                log.debug(
+                    "dropped %s %s at %.2f m in %s: floating and unsure (confidence %.2f)",
+                    blob.color,
+                    blob.type,
+                    blob.bottom,
+                    blob.camera,
+                    blob.confidence,
+                )
+                continue
             out.append(self._to_object(blob))
         return out
+
+    def _grounded(self, blobs: list[_Blob]) -> set[int]:
+        """Ids of blobs that rest on the table or, through a chain of supports, on blobs that do."""
+        lifted = self.config.lifted_height
+        grounded = {id(b) for b in blobs if b.bottom < lifted}
+        changed = True
+        while changed:
+            changed = False
+            for blob in blobs:
+                if id(blob) in grounded:
+                    continue
+                for below in blobs:
+                    if id(below) in grounded and abs(below.top - blob.bottom) <= 0.015 and _over(blob, below):
+                        grounded.add(id(blob))
+                        changed = True
+                        break
+        return grounded
 
     # ------------------------------------------------------------ segmentation
 
@@ -209,52 +281,135 @@ class ClassicalPerceiver:
         return cam @ frame.T_world_cam[:3, :3].T + frame.T_world_cam[:3, 3]
 
     def _segment(self, frame: Frame) -> list[_Blob]:
+        """Foreground by height, split into connected components of one colour each."""
         cfg = self.config
         depth = frame.depth
         zfac, t = self._rays(frame)
         height = depth * zfac + np.float32(t[2] - cfg.table_z)  # type: ignore[operator]
-        fg = (height > cfg.min_height) & (height < cfg.max_height) & np.isfinite(depth)  # type: ignore[arg-type]
-        if not fg.any():
-            return []
-        rows_any = np.flatnonzero(fg.any(axis=1))
-        cols_any = np.flatnonzero(fg.any(axis=0))
-        r0, r1 = max(rows_any[0] - 2, 0), rows_any[-1] + 3
-        c0, c1 = max(cols_any[0] - 2, 0), cols_any[-1] + 3
-        fg_c = fg[r0:r1, c0:c1]
-        labels = self.colors.classify_image(frame.rgb[r0:r1, c0:c1], fg_c)
-        present = np.bincount(labels[fg_c], minlength=256)
+        fg = ((height > cfg.min_height) & (height < cfg.max_height)).astype(np.uint8)
+        n, regions, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
         blobs: list[_Blob] = []
-        for label in range(len(COLOR_NAMES)):
-            if present[label] < cfg.min_pixels:
+        for region in range(1, n):
+            if stats[region, cv2.CC_STAT_AREA] < cfg.min_pixels:
                 continue
-            mask = (labels == label).astype(np.uint8)
-            if cfg.close_kernel > 1:
-                mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._kernel)
-                mask &= fg_c
-                mask &= (labels == label) | (labels == UNKNOWN)
-            n, cc, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-            for i in range(1, n):
-                area = int(stats[i, cv2.CC_STAT_AREA])
-                if area < cfg.min_pixels:
-                    continue
-                x, y, w, h = (int(v) for v in stats[i, :4])
-                sub = cc[y : y + h, x : x + w] == i
-                rr, cc_ = np.nonzero(sub)
-                rows = rr + y + r0
-                cols = cc_ + x + c0
-                pts = self._points(frame, rows, cols)
-                step = max(1, len(rows) // 256)
-                blobs.append(
-                    _Blob(
-                        camera=frame.camera,
-                        label=label,
-                        pixels=area,
-                        box=(x + c0, y + r0, x + c0 + w, y + r0 + h),
-                        points=pts,
-                        rgb_sample=frame.rgb[rows[::step], cols[::step]],
-                    )
-                )
+            x0, y0, w, h = (int(v) for v in stats[region, :4])
+            inside = regions[y0 : y0 + h, x0 : x0 + w] == region
+            labels = self.colors.classify_image(frame.rgb[y0 : y0 + h, x0 : x0 + w], inside)
+            present = np.bincount(labels[inside], minlength=256)
+            for label in np.flatnonzero(present[: len(COLOR_NAMES)] >= cfg.min_pixels):
+                blobs += self._components(frame, int(label), labels, inside, (x0, y0))
         return blobs
+
+    def _components(
+        self, frame: Frame, label: int, labels: np.ndarray, inside: np.ndarray, origin: tuple[int, int]
+    ) -> list[_Blob]:
+        """Connected components of colour ``label`` inside one foreground region (cropped to its box)."""
+        cfg = self.config
+        own = labels == label
+        mask = own.astype(np.uint8)
+        if cfg.close_kernel > 1:
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, self._kernel)
+            mask &= (own | (labels == UNKNOWN)) & inside
+        n, cc, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        out = []
+        for i in range(1, n):
+            if stats[i, cv2.CC_STAT_AREA] < cfg.min_pixels:
+                continue
+            x, y, w, h = (int(v) for v in stats[i, :4])
+            sub = cc[y : y + h, x : x + w] == i
+            ox, oy = origin[0] + x, origin[1] + y
+            rr, cols = np.nonzero(sub)
+            points = self._points(frame, rr + oy, cols + ox)
+            pieces = self._split_raised(sub, rr, cols, points) if len(rr) >= 4 * cfg.min_pixels else [sub]
+            for piece in pieces:
+                if piece is not sub:
+                    rr, cols = np.nonzero(piece)
+                    if len(rr) < cfg.min_pixels:
+                        continue
+                    points = self._points(frame, rr + oy, cols + ox)
+                out.append(self._blob(frame, label, piece, rr, cols, points, (ox, oy)))
+        return out
+
+    def _blob(
+        self,
+        frame: Frame,
+        label: int,
+        mask: np.ndarray,
+        rr: np.ndarray,
+        cols: np.ndarray,
+        points: np.ndarray,
+        origin: tuple[int, int],
+    ) -> _Blob:
+        """A blob from a component mask (cropped at ``origin``) and its pixels' world points."""
+        ox, oy = origin
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        edge = np.concatenate([c.reshape(-1, 2) for c in contours])
+        step = max(1, len(rr) // 256)
+        return _Blob(
+            camera=frame.camera,
+            label=label,
+            pixels=len(rr),
+            box=(ox + int(cols.min()), oy + int(rr.min()), ox + int(cols.max()) + 1, oy + int(rr.max()) + 1),
+            points=points,
+            edge_xy=self._points(frame, edge[:, 1] + oy, edge[:, 0] + ox)[:, :2],
+            rgb_sample=frame.rgb[rr[::step] + oy, cols[::step] + ox],
+        )
+
+    def _split_raised(self, mask: np.ndarray, rr: np.ndarray, cols: np.ndarray, points: np.ndarray) -> list[np.ndarray]:
+        """Split blocks off a same-coloured component they touch (a red block in a red bowl, on a red
+        block, or seen against a red neighbour).
+
+        A block shows as a flat, square patch of a block's size, raised above what surrounds it. The
+        pixels whose world points lie in that block's 3D box become their own piece; the rest stays.
+        Returns ``[mask]`` when there is nothing to split.
+        """
+        z = np.zeros(mask.shape, np.float32)
+        z[rr, cols] = points[:, 2]
+        hi = cv2.dilate(np.where(mask, z, np.float32(-1.0)), self._kernel)
+        lo = cv2.erode(np.where(mask, z, np.float32(10.0)), self._kernel)
+        flat = (mask & (hi - lo < 0.005)).astype(np.uint8)
+        n, patches, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=8)
+        if n <= 2:
+            return [mask]
+        index = np.full(mask.shape, -1, np.int64)
+        index[rr, cols] = np.arange(len(rr))
+        sides = [m.sizes[s][0] for m in CATALOGUE if m.type == "block" for s in m.sizes]
+        rest = mask.copy()
+        pieces: list[np.ndarray] = []
+        for p in range(1, n):
+            if stats[p, cv2.CC_STAT_AREA] < 4 * self.config.min_pixels:
+                continue
+            patch = patches == p
+            pts = points[index[patch]]
+            rect = cv2.minAreaRect(np.ascontiguousarray(pts[:, :2], dtype=np.float32))
+            length, width = max(rect[1]), min(rect[1])
+            if not (min(sides) - 0.008 <= width <= length <= max(sides) + 0.008 and length < 1.3 * width):
+                continue
+            top = float(np.median(pts[:, 2]))
+            ring = cv2.dilate(patch.astype(np.uint8), self._kernel, iterations=3).astype(bool) & mask & ~patch
+            if not ring.any() or np.median(z[ring]) > top - 0.008:
+                continue
+            side = min(sides, key=lambda s: abs(s - (length + width) / 2))
+            corners = cv2.boxPoints(rect).astype(np.float64)
+            edge = corners[1] - corners[0]
+            yaw = math.atan2(edge[1], edge[0])
+            d = points[:, :2] - np.asarray(rect[0])
+            u = d[:, 0] * math.cos(yaw) + d[:, 1] * math.sin(yaw)
+            v = -d[:, 0] * math.sin(yaw) + d[:, 1] * math.cos(yaw)
+            half = side / 2 + 0.003
+            in_box = (np.abs(u) < half) & (np.abs(v) < half) & (points[:, 2] > top - side + 0.004)
+            piece = np.zeros_like(mask)
+            piece[rr[in_box], cols[in_box]] = True
+            piece &= rest
+            remainder = rest & ~piece
+            if np.count_nonzero(remainder) < 2 * self.config.min_pixels:
+                continue
+            pieces.append(piece)
+            rest = remainder
+        if not pieces:
+            return [mask]
+        n, parts = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
+        return pieces + [parts == k for k in range(1, n)]
 
     # ---------------------------------------------------------------- measures
 
@@ -262,9 +417,7 @@ class ClassicalPerceiver:
         cfg = self.config
         z = blob.points[:, 2] - cfg.table_z
         blob.top = float(np.percentile(z, cfg.top_percentile))
-        xy = blob.points[:, :2]
-        if blob.extra_xy is not None:
-            xy = np.concatenate([xy, blob.extra_xy])
+        xy = blob.edge_xy if blob.extra_xy is None else np.concatenate([blob.edge_xy, blob.extra_xy])
         xy32 = np.ascontiguousarray(xy, dtype=np.float32)
         hull = cv2.convexHull(xy32)
         rect = cv2.minAreaRect(hull)
@@ -301,9 +454,7 @@ class ClassicalPerceiver:
         return cost
 
     def _classify(self, blob: _Blob) -> None:
-        scored = sorted(
-            (self._model_cost(blob, m, s), m.type, s) for m in CATALOGUE for s in m.sizes
-        )
+        scored = sorted((self._model_cost(blob, m, s), m.type, s) for m in CATALOGUE for s in m.sizes)
         best_cost, best_type, best_size = scored[0]
         second = next((c for c, t, _ in scored[1:] if t != best_type), math.inf)
         blob.type, blob.size, blob.cost = best_type, best_size, best_cost
@@ -313,21 +464,33 @@ class ClassicalPerceiver:
         blob.bottom = lifted if lifted > self.config.elevation_tolerance else 0.0
 
     def _complete_supports(self, blobs: list[_Blob]) -> None:
-        """Complete the footprint of blocks that carry another block (mostly hidden under it)."""
-        for top in blobs:
-            if top.type != "block" or top.bottom < 0.025:
+        """Complete blocks that carry another block: they are mostly hidden under it.
+
+        The visible parts of such a block (a rim around the upper block, its side faces) may fall apart
+        into several components; those of one colour are merged. The footprint is completed with the
+        square under the upper block.
+        """
+        for top in list(blobs):
+            if top not in blobs or top.type != "block" or top.bottom < 0.025:
                 continue
             centre = np.asarray(top.rect[0], dtype=np.float64)
             side_top = _MODELS["block"].sizes[top.size][0]
+            under: dict[int, list[_Blob]] = {}
             for below in blobs:
                 if below is top or abs(below.top - top.bottom) > 0.012:
                     continue
-                if below.type not in ("block", "") and below.cost < 4.0:
+                if below.type != "block" and below.cost < 4.0:
                     continue  # a well-explained plate, bowl or tray needs no completion
                 gap = np.min(np.hypot(*(below.points[:, :2] - centre).T))
-                if gap > side_top * 0.75 + 0.015:
-                    continue
-                side = max(min(side_top, below.top - below.bottom), 0.02)
+                if gap <= side_top * 0.75 + 0.015:
+                    under.setdefault(below.label, []).append(below)
+            for parts in under.values():
+                below = parts[0] if len(parts) == 1 else _merge(parts)
+                if len(parts) > 1:
+                    for part in parts:
+                        blobs.remove(part)
+                    blobs.append(below)
+                side = max(min(side_top, below.top), 0.02)
                 half = side / 2
                 c, s = math.cos(top.yaw), math.sin(top.yaw)
                 square = np.array([[-half, -half], [half, -half], [half, half], [-half, half]])
@@ -335,9 +498,18 @@ class ClassicalPerceiver:
                 below.extra_xy = square @ rot.T + centre
                 self._measure(below)
                 self._classify(below)
-                log.debug("completed %s %s under %s %s", below.color, below.type, top.color, top.type)
+                log.debug(
+                    "completed %s %s (%d parts) under %s %s", below.color, below.type, len(parts), top.color, top.type
+                )
 
     # ------------------------------------------------------------------ output
+
+    def _confidence(self, blob: _Blob) -> float:
+        """How sure the detection is, in [0, 1]: model fit, margin to the next type, colour clarity."""
+        fit = math.exp(-0.12 * blob.cost)
+        decisive = 1.0 - math.exp(-0.5 * blob.margin)
+        colour = self.colors.confidence(blob.rgb_sample)
+        return float(np.clip(fit * (0.5 + 0.5 * decisive) * (0.5 + 0.5 * colour), 0.0, 1.0))
 
     def _to_object(self, blob: _Blob) -> SceneObject:
         model = _MODELS[blob.type]
@@ -363,10 +535,6 @@ class ClassicalPerceiver:
             ey = blob.length * s + blob.width * c
             if blob.type == "block":
                 ex = ey = blob.length * (c + s) * 0.5 + blob.width * (c + s) * 0.5
-        fit = math.exp(-0.12 * blob.cost)
-        decisive = 1.0 - math.exp(-0.5 * blob.margin)
-        colour = self.colors.confidence(blob.rgb_sample)
-        confidence = float(np.clip(fit * (0.5 + 0.5 * decisive) * (0.5 + 0.5 * colour), 0.0, 1.0))
         return SceneObject(
             id=f"{blob.color}_{blob.type}",
             type=blob.type,
@@ -375,7 +543,7 @@ class ClassicalPerceiver:
             position=(float(cx), float(cy), float((top + bottom) / 2)),
             extent=(float(ex), float(ey), float(top - bottom)),
             yaw=float(yaw),
-            confidence=round(confidence, 4),
+            confidence=round(blob.confidence, 4),
             evidence=(Evidence(camera=blob.camera, box=blob.box, pixels=blob.pixels),),
         )
 

@@ -111,6 +111,4 @@ class OraclePerceiver:
                     evidence=tuple(evidence),
                 )
             )
-        return Percept(
-            objects=objects, cameras=[f.camera for f in frames], perceiver=self.name, t=frames_time(frames)
-        )
+        return Percept(objects=objects, cameras=[f.camera for f in frames], perceiver=self.name, t=frames_time(frames))
