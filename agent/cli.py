@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import statistics
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from agent.evaluation import ROW_COLUMNS, report_markdown, scenario_rows
 from agent.runner import REASONERS, Summary, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from perception.perceivers import PERCEIVERS
@@ -169,51 +168,19 @@ def evaluate(
             fh.write(Summary.model_validate(r).model_dump_json() + "\n")
     table = _results_table(results)
     console.print(table)
-    (out / "report.md").write_text(_report_md(results), encoding="utf-8")
+    (out / "report.md").write_text(report_markdown(results), encoding="utf-8")
     console.print(f"wrote {out / 'results.jsonl'} and {out / 'report.md'}", markup=False)
     passed = sum(r["passed"] for r in results)
     print(f"eval: {passed}/{len(results)} episodes passed")
 
 
-def _by_scenario(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in results:
-        groups[r["scenario"]].append(r)
-    return groups
-
-
 def _results_table(results: list[dict[str, Any]]) -> Table:
     table = Table(title="groundsight eval")
-    for col in ("scenario", "expect", "passed", "median steps", "median time (s)"):
+    for col in ROW_COLUMNS:
         table.add_column(col, justify="left" if col in ("scenario", "expect") else "right")
-    for name, rs in _by_scenario(results).items():
-        table.add_row(
-            name,
-            rs[0]["expected"],
-            f"{sum(r['passed'] for r in rs)}/{len(rs)}",
-            f"{statistics.median(r['steps'] for r in rs):.0f}",
-            f"{statistics.median(r['wall_time_s'] for r in rs):.2f}",
-        )
+    for row in scenario_rows(results):
+        table.add_row(*row)
     return table
-
-
-def _report_md(results: list[dict[str, Any]]) -> str:
-    lines = [
-        "# groundsight evaluation",
-        "",
-        "| scenario | expect | passed | median steps | median time (s) |",
-    ]
-    lines.append("| --- | --- | ---: | ---: | ---: |")
-    for name, rs in _by_scenario(results).items():
-        lines.append(
-            f"| {name} | {rs[0]['expected']} | {sum(r['passed'] for r in rs)}/{len(rs)} "
-            f"| {statistics.median(r['steps'] for r in rs):.0f} | {statistics.median(r['wall_time_s'] for r in rs):.2f} |"
-        )
-    failures = [r for r in results if not r["passed"]]
-    if failures:
-        lines += ["", "## Episodes that did not pass", ""]
-        lines += [f"- {r['scenario']} seed {r['seed']}: {r['status']} -- {r['reason']}" for r in failures]
-    return "\n".join(lines) + "\n"
 
 
 @scenarios_app.command("validate")

@@ -23,7 +23,8 @@ def _trace(out: Path) -> list[dict]:
 
 
 @pytest.mark.parametrize(
-    "name", ["red_block_in_blue_bowl", "yellow_cube_onto_green_plate", "blue_block_on_red_block", "pink_block_in_brown_tray"]
+    "name",
+    ["red_block_in_blue_bowl", "yellow_cube_onto_green_plate", "blue_block_on_red_block", "pink_block_in_brown_tray"],
 )
 def test_success_scenarios_pass_on_truth(tmp_path: Path, name: str) -> None:
     scenario = load_scenario(PICK_PLACE / f"{name}.yaml")
