@@ -6,12 +6,13 @@ import numpy as np
 
 from agent.scenario import Scenario
 from perception.perceivers.oracle import TruthObject
+from sim.objects import ObjectSpec
 from sim.scene import PlacementRequest, place_objects
 from sim.world import World
 
 
-def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False) -> World:
-    """A world holding the scenario's objects, placed for this seed, settled."""
+def scenario_specs(scenario: Scenario, rng: np.random.Generator) -> list[ObjectSpec]:
+    """The scenario's objects with positions and yaws resolved for this random generator."""
     requests = [
         PlacementRequest(
             id=o.id,  # type: ignore[arg-type]
@@ -23,9 +24,13 @@ def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False)
         )
         for o in scenario.scene.objects
     ]
-    specs = place_objects(requests, rng, randomize=scenario.scene.randomize)
+    return place_objects(requests, rng, randomize=scenario.scene.randomize)
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False) -> World:
+    """A world holding the scenario's objects, placed for this seed, settled."""
     world = World(gui=gui)
-    for spec in specs:
+    for spec in scenario_specs(scenario, rng):
         world.add_object(spec)
     world.settle()
     return world
