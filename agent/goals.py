@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perception.relations import RELATIONS
+from sim.scene import in_handover_zone
 from sim.truth import ObjectTruth, moved
 
 ON_TABLE_HEIGHT = 0.01
@@ -34,6 +35,8 @@ def goal_holds(goal: Mapping[str, Any], truth: Mapping[str, ObjectTruth], initia
         return all(RELATIONS["on"](truth[a], truth[b]) for a, b in zip(value, value[1:], strict=False))
     if key == "on_table":
         return all(_on_table(truth[o], truth) for o in value)
+    if key == "handed_over":
+        return all(in_handover_zone(truth[o].position) for o in value)
     if key == "unchanged":
         return all(not moved(initial[o], truth[o], UNCHANGED_TOLERANCE) for o in value)
     raise ValueError(f"unknown goal predicate {key!r}")

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.objects import COLORS, OBJECT_TYPES
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
-LIST_PREDICATES = ("stacked", "on_table", "unchanged")
+LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over")
 COMBINATORS = ("all", "any", "not")
 PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from knowledge import KnowledgeBase
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
@@ -18,6 +20,9 @@ from reasoning.thought import Binding, CheckResult, Thought
 
 GRIPPER_MAX_WIDTH = 0.075
 """Widest object (m) the parallel gripper can close on."""
+REACH = (0.25, 0.80)
+"""Horizontal distance (m) from the robot base within which a top-down grasp or placement is possible
+for the Panda; the robot's skills check exact reachability again with inverse kinematics."""
 MIN_CONFIDENCE = 0.5
 MIN_EVIDENCE_PIXELS = 30
 
@@ -79,6 +84,7 @@ class Verifier:
                     reason="an object cannot be put in or on itself",
                 )
             )
+            results.extend(self._reachable(o) for o in (obj, tgt))
             results.append(self._fits_gripper(obj))
             results.append(self._fits_target(obj, tgt, goal.relation))
             results.extend(self._preconditions(thought.plan, percept))
@@ -154,6 +160,15 @@ class Verifier:
                 facts=answer.facts,
             )
         ]
+
+    def _reachable(self, obj: SceneObject) -> CheckResult:
+        distance = float(np.hypot(obj.position[0], obj.position[1]))
+        return CheckResult(
+            name="reachable",
+            claim=f"{obj.id} ({distance:.2f} m from the robot base) is within reach",
+            passed=REACH[0] <= distance <= REACH[1],
+            reason=f"{obj.id} is {distance:.2f} m from the robot base; the arm reaches {REACH[0]:.2f}-{REACH[1]:.2f} m",
+        )
 
     def _fits_gripper(self, obj: SceneObject) -> CheckResult:
         width = min(obj.extent[0], obj.extent[1])

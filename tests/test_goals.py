@@ -70,3 +70,10 @@ def test_stacked_and_unchanged() -> None:
     assert not goal_holds({"unchanged": ["c"]}, truth, before)
     assert goal_holds({"unchanged": ["a", "b"]}, truth, before)
     assert moved_objects(truth, before) == ["c"]
+
+
+def test_handed_over_means_held_in_the_zone() -> None:
+    held = box("cube", 0.55, 0.0, 0.25, (0.05,) * 3)
+    resting = box("cube", 0.55, 0.0, 0.0, (0.05,) * 3)
+    assert goal_holds({"handed_over": ["cube"]}, {"cube": held}, {"cube": resting})
+    assert not goal_holds({"handed_over": ["cube"]}, {"cube": resting}, {"cube": resting})

@@ -142,3 +142,9 @@ def test_unknown_word_refuses_naming_it(kb) -> None:
     p = _percept(make_object("red_block", "block", "red", 0.45, 0.1))
     thought, _, failed = _decide(kb, "Put the teal block in the bowl.", p)
     assert failed.name == "instruction_understood" and "teal" in failed.reason
+
+
+def test_target_out_of_reach_refuses(kb) -> None:
+    far = make_object("blue_bowl", "bowl", "blue", 0.86, 0.0)
+    _, _, failed = _decide(kb, "Put the red block in the blue bowl.", _percept(RED, far))
+    assert failed.name == "reachable" and "0.86 m" in failed.reason
