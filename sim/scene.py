@@ -12,6 +12,9 @@ from sim.objects import COLORS, OBJECT_TYPES, SIZES, ObjectSpec, footprint_radiu
 WORKSPACE_X = (0.32, 0.72)
 WORKSPACE_Y = (-0.28, 0.28)
 """Where objects are placed at random (the reachable tabletop, minus a margin)."""
+HANDOVER_ZONE = ((0.40, 0.70), (-0.15, 0.15), (0.18, 0.45))
+"""Box (x, y, z ranges in metres) in front of the robot, above the table, where a person takes an object
+from the gripper. An object handed over is held with its centre inside this box."""
 CLEARANCE = 0.02
 """Minimum gap between the covering circles of two objects."""
 JITTER = 0.02
@@ -70,6 +73,11 @@ def place_objects(
         placed.append(spec)
         out[req.id] = spec
     return [out[r.id] for r in requests]
+
+
+def in_handover_zone(point: tuple[float, float, float]) -> bool:
+    """Is ``point`` inside :data:`HANDOVER_ZONE`?"""
+    return all(lo <= v <= hi for v, (lo, hi) in zip(point, HANDOVER_ZONE, strict=True))
 
 
 def random_requests(rng: np.random.Generator, n: int, types: tuple[str, ...] = OBJECT_TYPES) -> list[PlacementRequest]:

@@ -146,5 +146,7 @@ def test_unknown_word_refuses_naming_it(kb) -> None:
 
 def test_target_out_of_reach_refuses(kb) -> None:
     far = make_object("blue_bowl", "bowl", "blue", 0.86, 0.0)
-    _, _, failed = _decide(kb, "Put the red block in the blue bowl.", _percept(RED, far))
+    _, _, failed = _decide(
+        kb, "Put the red block in the blue bowl.", _percept(make_object("red_block", "block", "red", 0.45, 0.1), far)
+    )
     assert failed.name == "reachable" and "0.86 m" in failed.reason
