@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,9 +21,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agent.evaluation import ROW_COLUMNS, report_markdown, scenario_rows
+from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario_rows
 from agent.runner import REASONERS, Summary, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
+from agent.solver import solve_episode
 from perception.perceivers import PERCEIVERS
 
 app = typer.Typer(
@@ -154,15 +157,7 @@ def evaluate(
     _check_backends(perception, reasoner)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [(str(f), s, perception, reasoner, str(out)) for f in files for s in range(seeds)]
-    results: list[dict[str, Any]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
-        task = progress.add_task("episodes", total=len(jobs))
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in as_completed([pool.submit(_episode, job) for job in jobs]):
-                results.append(future.result())
-                progress.advance(task)
-    results.sort(key=lambda r: (r["file"], r["seed"]))
+    results = _run_pool(_episode, jobs, workers)
     with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
             fh.write(Summary.model_validate(r).model_dump_json() + "\n")
@@ -172,6 +167,50 @@ def evaluate(
     console.print(f"wrote {out / 'results.jsonl'} and {out / 'report.md'}", markup=False)
     passed = sum(r["passed"] for r in results)
     print(f"eval: {passed}/{len(results)} episodes passed")
+
+
+def _run_pool(fn: Callable[[Any], dict[str, Any]], jobs: list[Any], workers: int) -> list[dict[str, Any]]:
+    """Run ``fn`` over ``jobs`` in worker processes with a progress bar; results sorted by file and seed."""
+    results: list[dict[str, Any]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
+        task = progress.add_task("episodes", total=len(jobs))
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            for future in as_completed([pool.submit(fn, job) for job in jobs]):
+                results.append(future.result())
+                progress.advance(task)
+    return sorted(results, key=lambda r: (r["file"], r["seed"]))
+
+
+def _solve(args: tuple[str, int]) -> dict[str, Any]:
+    path, seed = args
+    result = solve_episode(load_scenario(path), seed)
+    return {**result.model_dump(), "file": path, "family": Path(path).parent.name}
+
+
+@app.command()
+def solve(
+    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders (searched recursively).")],
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per scenario.")] = 20,
+    workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+    out: Annotated[Path, typer.Option(help="Output directory for solver.jsonl.")] = Path("runs/solve"),
+) -> None:
+    """Run the scripted solver on every success scenario: simulator truth and the goal, no perception
+    and no reasoning. It proves each scenario solvable and is the upper bound for agents."""
+    files = [f for f in find_scenarios(paths) if _load(f).expect == "success"]
+    if not files:
+        raise _bad_input(f"no success scenarios under {', '.join(map(str, paths))}")
+    out.mkdir(parents=True, exist_ok=True)
+    results = _run_pool(_solve, [(str(f), s) for f in files for s in range(seeds)], workers)
+    with open(out / "solver.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in results)
+    table = Table(title="scripted solver (upper bound)")
+    for col in ("family", "scenarios", "passed", "rate", "median time (s)"):
+        table.add_column(col, justify="left" if col == "family" else "right")
+    for family, passed, total, n, median_time in family_rows(results):
+        table.add_row(family, str(n), f"{passed}/{total}", f"{passed / total:.0%}", f"{median_time:.2f}")
+    console.print(table)
+    print(f"solve: {sum(r['passed'] for r in results)}/{len(results)} episodes passed")
 
 
 def _results_table(results: list[dict[str, Any]]) -> Table:

@@ -26,6 +26,23 @@ def scenario_rows(results: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     ]
 
 
+def family_rows(results: list[dict[str, Any]]) -> list[tuple[str, int, int, int, float]]:
+    """Per family (the scenario file's folder): passed, episodes, scenarios, median wall time."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        groups[r["family"]].append(r)
+    return [
+        (
+            family,
+            sum(r["passed"] for r in rs),
+            len(rs),
+            len({r["scenario"] for r in rs}),
+            statistics.median(r["wall_time_s"] for r in rs),
+        )
+        for family, rs in sorted(groups.items())
+    ]
+
+
 def report_markdown(results: list[dict[str, Any]]) -> str:
     """``report.md``: the per-scenario table and every episode that did not pass, with its reason."""
     lines = [

@@ -6,11 +6,14 @@ Geometry for the robot (grasp box, release point) is computed here from what was
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from perception.objects import SceneObject
+from perception.relations import Boxed
 
 Vec3 = tuple[float, float, float]
 CONTAINER_FLOOR = 0.008
@@ -43,13 +46,36 @@ class PlanStep(BaseModel):
 Plan = list[PlanStep]
 
 
-def release_point(relation: str, target: SceneObject) -> Vec3:
-    """Where the bottom of the held object should go: the container's floor or the support's top."""
+def release_point(relation: str, target: Boxed, at: tuple[float, float] | None = None) -> Vec3:
+    """Where the bottom of the held object should go: the container's floor or the support's top.
+
+    ``at`` overrides the x, y (default: the target's centre), e.g. a free spot from :func:`free_spot`.
+    """
     x, y, z = target.position
+    if at is not None:
+        x, y = at
     half_height = target.extent[2] / 2
     if relation == "inside":
         return (x, y, z - half_height + CONTAINER_FLOOR)
     return (x, y, z + half_height)
+
+
+def free_spot(target: Boxed, occupants: Sequence[Boxed], size: float, margin: float = 0.012) -> tuple[float, float]:
+    """The point of ``target``'s footprint, at least ``size / 2 + margin`` from its edge, that lies farthest
+    from the objects already in or on it (its centre when it is empty)."""
+    cx, cy = target.position[0], target.position[1]
+    if not occupants:
+        return (cx, cy)
+    hx = max(0.0, target.extent[0] / 2 - size / 2 - margin)
+    hy = max(0.0, target.extent[1] / 2 - size / 2 - margin)
+    best, best_gap = (cx, cy), -1.0
+    for fx in np.linspace(-1.0, 1.0, 9):
+        for fy in np.linspace(-1.0, 1.0, 9):
+            x, y = cx + fx * hx, cy + fy * hy
+            gap = min(float(np.hypot(x - o.position[0], y - o.position[1])) for o in occupants)
+            if gap > best_gap + 1e-9:
+                best, best_gap = (x, y), gap
+    return best
 
 
 def plan_pick_place(obj: SceneObject, target: SceneObject, relation: str) -> Plan:
