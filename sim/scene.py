@@ -49,7 +49,10 @@ def place_objects(
         )
 
     fixed = [r for r in requests if r.x is not None and r.y is not None]
-    loose = [r for r in requests if r.x is None or r.y is None]
+    # largest first: a big tray finds room before the small blocks are scattered
+    loose = sorted(
+        (r for r in requests if r.x is None or r.y is None), key=lambda r: -footprint_radius(r.type, r.size)
+    )
     out: dict[str, ObjectSpec] = {}
     for req in fixed + loose:
         radius = footprint_radius(req.type, req.size)
