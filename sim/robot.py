@@ -40,18 +40,20 @@ REST_JOINTS = (0.0, -0.2, 0.0, -2.2, 0.0, 2.0, 0.785)
 ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
 FINGER_JOINTS = (9, 10)
 FINGER_LINKS = (9, 10)
+HAND_LINK = 8
 EE_LINK = 11
 """``panda_grasptarget``: between the finger pads, 0.105 m below the hand frame."""
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
 ARM_POSITION_GAIN = 0.3
 FINGER_MAX = 0.04
-"""Travel of each finger joint (metres); the pads are then about 0.072 m apart."""
-FINGER_PAD_OFFSET = 0.0
-"""Each pad's inner face lies this far inside its joint position (gap = 2 * (q - offset))."""
+"""Travel of each finger joint (metres). The pad gap is the sum of both joints: 0.08 m fully open."""
 FINGER_FRICTION = 1.5
 FINGER_SPINNING_FRICTION = 0.05
 GRIP_FORCE = 20.0
 """Force limit of each finger motor when closing (the URDF's effort limit)."""
+GEAR_FORCE = 10.0
+"""Strength of the finger gear constraint: enough to centre the fingers, weaker than a finger motor, so that
+one finger still closes when the other is stopped by an object that does not slide."""
 FINGERTIP_BELOW_EE = 0.011
 """The fingertips reach this far below the grasp target."""
 PALM_ABOVE_EE = 0.035
@@ -249,10 +251,8 @@ class PandaRobot:
             childFramePosition=[0, 0, 0],
             physicsClientId=self.client,
         )
-        p.changeConstraint(self._gear, gearRatio=-1, erp=0.1, maxForce=50, physicsClientId=self.client)
+        p.changeConstraint(self._gear, gearRatio=-1, erp=0.1, maxForce=GEAR_FORCE, physicsClientId=self.client)
         self._arm_target: tuple[float, ...] = HOME_JOINTS
-        self._finger_target = FINGER_MAX
-        self._finger_force = GRIP_FORCE
         self.reset(HOME_JOINTS, FINGER_MAX)
 
     # ----------------------------------------------------------------------------------------- state
@@ -292,7 +292,7 @@ class PandaRobot:
 
     def gripper_gap(self) -> float:
         """Approximate distance between the finger pads (metres)."""
-        return max(0.0, sum(self.finger_positions()) - 2 * FINGER_PAD_OFFSET)
+        return max(0.0, sum(self.finger_positions()))
 
     # ----------------------------------------------------------------------------------------- contacts
 
@@ -318,12 +318,35 @@ class PandaRobot:
         pts = p.getContactPoints(bodyA=body, physicsClientId=self.client)
         return any(c[2] != self.body and c[9] > min_force for c in pts)
 
+    def downward_contacts(self, min_force: float = 1.0) -> list[tuple[int, int]]:
+        """``(link, body)`` pairs where the hand (link 8) or a finger presses down on something.
+
+        A contact counts when its normal force exceeds ``min_force`` newtons and its normal is mostly
+        vertical (landing on a top face or an edge, not brushing a side).
+        """
+        out: list[tuple[int, int]] = []
+        for link in (HAND_LINK, *FINGER_LINKS):
+            pts = p.getContactPoints(bodyA=self.body, linkIndexA=link, physicsClientId=self.client)
+            if any(c[2] != self.body and c[9] > min_force and abs(c[7][2]) > 0.5 for c in pts):
+                out.extend(sorted({(link, c[2]) for c in pts if c[2] != self.body}))
+        return out
+
+    def blocked_from_below(self, min_force: float = 1.0) -> int | None:
+        """A body the hand or fingers press down on (see :meth:`downward_contacts`), or None."""
+        contacts = self.downward_contacts(min_force)
+        return contacts[0][1] if contacts else None
+
+    def link_position(self, link: int) -> Vec3:
+        """World position of a link frame (e.g. a finger)."""
+        s = p.getLinkState(self.body, link, computeForwardKinematics=True, physicsClientId=self.client)
+        return tuple(s[4])
+
     def _graspable(self, body: int) -> bool:
         return body != self.body and body != getattr(self.world, "table", None)
 
     def held_body(self) -> int | None:
         """The body both fingers touch, if the fingers are not fully closed; else None."""
-        if sum(self.finger_positions()) < 2 * FINGER_PAD_OFFSET + 0.002:
+        if sum(self.finger_positions()) < 0.002:
             return None
         common = self.finger_contacts(0) & self.finger_contacts(1)
         candidates = sorted(b for b in common if self._graspable(b))
@@ -348,8 +371,6 @@ class PandaRobot:
         )
 
     def _command_fingers(self, target: float, force: float) -> None:
-        self._finger_target = target
-        self._finger_force = force
         p.setJointMotorControlArray(
             self.body,
             FINGER_JOINTS,
@@ -420,13 +441,14 @@ class PandaRobot:
         monitor: Callable[[], bool] | None = None,
         tolerance: float = 0.002,
         max_settle_steps: int = 240,
+        monitor_every: int = 4,
     ) -> MotionResult:
         """Stream joint waypoints (as planned by :meth:`plan_line`) to the arm at about ``speed`` m/s.
 
         Between waypoints the joint targets are interpolated linearly, once per physics step. At the end
         the arm is given up to ``max_settle_steps`` to come within ``tolerance`` metres of the last
-        waypoint. ``monitor`` is called every few steps; returning False aborts the motion (the arm then
-        holds where it is).
+        waypoint. ``monitor`` is called every ``monitor_every`` steps; returning False aborts the motion
+        (the arm then holds where it is).
         """
         steps_per = max(1, round(segment / max(speed, 1e-3) / _DT))
         steps = 0
@@ -438,10 +460,10 @@ class PandaRobot:
                 self._command_arm(tuple(a + (b - a) * f for a, b in zip(prev, wp, strict=True)))
                 self.world.step()
                 steps += 1
-                if monitor is not None and steps % 4 == 0 and not monitor():
+                if monitor is not None and steps % monitor_every == 0 and not monitor():
                     return self._abort(steps)
             prev = wp
-        return self.settle_arm(tolerance, max_settle_steps, monitor, steps)
+        return self.settle_arm(tolerance, max_settle_steps, monitor, steps, monitor_every)
 
     def settle_arm(
         self,
@@ -449,6 +471,7 @@ class PandaRobot:
         max_steps: int = 240,
         monitor: Callable[[], bool] | None = None,
         steps: int = 0,
+        monitor_every: int = 4,
     ) -> MotionResult:
         """Step until the hand is within ``tolerance`` of the commanded pose and (almost) still."""
         target_pos, _ = self.kin.forward(self._arm_target)
@@ -458,7 +481,7 @@ class PandaRobot:
                 break
             self.world.step()
             steps += 1
-            if monitor is not None and i % 4 == 3 and not monitor():
+            if monitor is not None and i % monitor_every == monitor_every - 1 and not monitor():
                 return self._abort(steps)
             err = math.dist(self.ee_position(), target_pos)
         return MotionResult(ok=err < max(tolerance, 0.005), steps=steps, error=err)
@@ -504,9 +527,9 @@ class PandaRobot:
 
     def open_gripper(self, gap: float | None = None, max_steps: int = 120) -> float:
         """Open to a pad gap of ``gap`` metres (default fully) and return the gap reached."""
-        q = FINGER_MAX if gap is None else min(FINGER_MAX, max(0.0, gap / 2 + FINGER_PAD_OFFSET))
+        q = FINGER_MAX if gap is None else min(FINGER_MAX, max(0.0, gap / 2))
         self._command_fingers(q, GRIP_FORCE)
-        self._wait_fingers(lambda: min(self.finger_positions()) >= q - 0.001, max_steps)
+        self._wait_fingers(lambda: all(abs(v - q) < 0.001 for v in self.finger_positions()), max_steps)
         return self.gripper_gap()
 
     def close_gripper(self, force: float = GRIP_FORCE, max_steps: int = 160) -> float:
