@@ -55,7 +55,8 @@ class ScriptedSolver:
     def solve(self, goal: Mapping[str, Any]) -> bool:
         """Try to make ``goal`` hold; True if it holds on simulator truth afterwards."""
         self._achieve(goal)
-        self.skills.home()
+        if not self.skills.holding:  # an object held out to a person stays where it is
+            self.skills.home()
         return goal_holds(goal, self.truth(), self.initial)
 
     # ---- goal forms ----------------------------------------------------------------------------
@@ -82,9 +83,6 @@ class ScriptedSolver:
             if goal_holds(goal, self.truth(), self.initial):
                 return
             act()
-            if not self.skills.holding:
-                continue
-            self.skills.home()
 
     def _pick(self, oid: str) -> bool:
         t = self.truth()[oid]

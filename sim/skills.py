@@ -34,6 +34,7 @@ from sim.robot import (
     Unreachable,
     wrap_angle,
 )
+from sim.scene import HANDOVER_ZONE
 
 if TYPE_CHECKING:
     from sim.world import World
@@ -225,6 +226,33 @@ class Skills:
                 "home", False, "motion_failed", f"home not reached ({motion.error * 1000:.1f} mm off)", t0
             )
         return self._result("home", True, None, "at home", t0)
+
+    def handover(self) -> SkillResult:
+        """Hold the grasped object out in :data:`sim.scene.HANDOVER_ZONE` for a person to take.
+
+        The hand rises to a safe height, then moves to the zone's centre (object centre there) and waits,
+        still holding: the person's taking is outside the simulation.
+        """
+        t0 = time.perf_counter()
+        if not self.holding:
+            return self._result("handover", False, "not_holding", "nothing to hand over", t0)
+        (x0, x1), (y0, y1), (z0, z1) = HANDOVER_ZONE
+        # the hand goes where the held object's centre ends up in the middle of the zone
+        held = self._held
+        offset = held.bottom_below_ee - held.extent[2] / 2 if held is not None else 0.0
+        target = ((x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2 + offset)
+        yaw = self.robot.ee_yaw()
+        try:
+            paths = self._plan([*self._lift_plan(SAFE_HEIGHT), (target, yaw)])
+        except Unreachable as exc:
+            return self._result("handover", False, "unreachable", str(exc), t0)
+        for path in paths:
+            self.robot.follow(path, speed=TRANSIT_SPEED)
+        if not self.holding:
+            self._held = None
+            self._recover(open_gripper=True)
+            return self._result("handover", False, "dropped", "the object fell on the way to the person", t0)
+        return self._result("handover", True, None, "holding the object out in the handover zone", t0, at=target)
 
     def pick(self, position: Sequence[float], extent: Sequence[float], yaw: float) -> SkillResult:
         """Grasp an object from above and lift it about 15 cm.
