@@ -2,14 +2,19 @@
 
 Usage::
 
-    python benchmarks/perception_quality.py [--scenes 200] [--seed 0] [--contained 0.3]
+    python benchmarks/perception_quality.py [--scenes 200] [--seed 0] [--contained 0.3] [--lighting-jitter]
 
-Each scene has 3-6 random objects (``sim.scene.random_requests`` + ``place_objects``; a seed whose
-placement fails is retried with the next sub-seed). A fraction of scenes also gets a block dropped into a
-bowl or tray or onto a plate. Every perceiver sees the top camera's frame; perceived objects are matched
-one-to-one to true ones (greedy on 3D centre distance plus extent difference, gated at 5 cm in the table
-plane) and the script prints precision, recall, colour and type accuracy, the median 3D centre error and
-the time of ``perceive`` alone per frame.
+Each scene has 3-6 random objects of all seven types (``sim.scene.random_requests`` + ``place_objects``; a
+seed whose placement fails is retried with the next sub-seed). A fraction of scenes also gets a small
+object dropped into a container or onto a support: a block, ball or cylinder into a bowl or tray or onto a
+plate, a block onto a block, a small block or ball into a large mug. Every perceiver sees the top
+camera's frame; perceived objects are matched one-to-one to true ones (greedy on 3D centre distance plus
+extent difference, gated at 5 cm in the table plane) and the script prints precision, recall, colour and
+type accuracy, the median 3D centre error and the time of ``perceive`` alone per frame.
+
+``--lighting-jitter`` renders every frame under a random light (direction, strength and tint; seeded by
+scene, see ``sim.camera.CameraJitter``) instead of the simulator's default light. ``--cameras top,front``
+gives every perceiver the frames of several cameras at once (the targets are set for ``top`` alone).
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pybullet as p
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perception.frame import Frame  # noqa: E402
 from perception.objects import SceneObject  # noqa: E402
 from perception.perceivers import OraclePerceiver, Perceiver, TruthObject, make_perceiver  # noqa: E402
+from sim.camera import CameraJitter  # noqa: E402
 from sim.objects import COLORS, SIZES, ObjectSpec, dimensions  # noqa: E402
 from sim.scene import PlacementError, PlacementRequest, place_objects, random_requests  # noqa: E402
 from sim.truth import ObjectTruth  # noqa: E402
@@ -36,8 +41,11 @@ from sim.world import World  # noqa: E402
 
 MATCH_XY = 0.05
 CONTAINERS = ("bowl", "tray", "plate")
-HOSTS = (*CONTAINERS, "block")
-"""What a scene's extra block is put into or onto (a block: stacked on it)."""
+HOSTS = (*CONTAINERS, "block", "mug")
+"""What a scene's extra object is put into or onto (a block: stacked on it; a mug: only a large one)."""
+CONTENTS = {"bowl": ("block", "ball", "cylinder"), "tray": ("block", "ball", "cylinder"), "plate": ("block", "ball")}
+CONTENTS |= {"block": ("block",), "mug": ("block", "ball")}
+"""What may be put into or onto each host type (a mug takes only small things, see ``content_size``)."""
 TARGETS = {"precision": 0.98, "recall": 0.95, "colour": 0.97, "type": 0.97, "median_mm": 10.0}
 
 
@@ -72,59 +80,80 @@ class WorldTruth:
 
 
 def floor_height(obj_type: str, size: str) -> float:
-    """Height of the surface a block lands on in a container, on a plate or on a block."""
+    """Height of the surface an object lands on in a container, on a plate or on a block."""
     d = dimensions(obj_type, size)
     if obj_type == "block":
         return d["side"]
     return d["height"] if obj_type == "plate" else d["floor"]
 
 
+def host_ok(spec: ObjectSpec | PlacementRequest) -> bool:
+    """True if something can be put into or onto this object (a mug must be large to take a small block)."""
+    return spec.type in HOSTS and (spec.type != "mug" or spec.size == "large")
+
+
+def content_size(host: ObjectSpec, rng: np.random.Generator) -> str:
+    """Size of the object put into or onto ``host``: no larger than a host block, small in a mug."""
+    if host.type == "mug":
+        return "small"
+    return str(rng.choice(SIZES[: SIZES.index(host.size) + 1] if host.type == "block" else SIZES))
+
+
 def drop_into(world: World, spec: ObjectSpec, z: float) -> int:
-    """Add ``spec`` with its base at height ``z`` (into a container, onto a plate or a block)."""
+    """Add ``spec`` with its bottom at height ``z`` (into a container, onto a plate or a block)."""
     body = world.add_object(spec)
-    p.resetBasePositionAndOrientation(
-        body, (spec.x, spec.y, z), p.getQuaternionFromEuler((0, 0, spec.yaw)), physicsClientId=world.client
-    )
+    world.set_object_pose(spec.id, (spec.x, spec.y, z), spec.yaw)
     return body
 
 
-def build_scene(index: int, seed: int, contained: float, same_colour: float = 0.0) -> tuple[World, bool]:
-    """A settled random world for scene ``index``; True if a block was put into or onto another object.
+def build_scene(
+    index: int,
+    seed: int,
+    contained: float,
+    same_colour: float = 0.0,
+    lighting_jitter: bool = False,
+    cameras: tuple[str, ...] = ("top",),
+) -> tuple[World, bool]:
+    """A settled random world for scene ``index``; True if an object was put into or onto another one.
 
-    ``contained``: probability that the scene gets a block in a container, on a plate or on a block;
-    ``same_colour``: probability that such a block has its host's colour (when that name is free).
+    ``contained``: probability that the scene gets an object in a container, on a plate or on a block;
+    ``same_colour``: probability that the object is a block of its host's colour (when that name is free);
+    ``lighting_jitter``: the cameras render under a random light, seeded by ``seed`` and ``index``;
+    ``cameras``: the cameras the world has, by name.
     """
     for attempt in range(100):
         rng = np.random.default_rng([seed, index, attempt])
         n = int(rng.integers(3, 7))
         requests = random_requests(rng, n)
         with_content = bool(rng.random() < contained)
-        if with_content and not any(r.type in HOSTS for r in requests):
+        if with_content and not any(host_ok(r) for r in requests):
             c = str(rng.choice(list(COLORS)))
             t = str(rng.choice(HOSTS))
-            requests[0] = PlacementRequest(f"{c}_{t}", t, c, str(rng.choice(SIZES)))
+            requests[0] = PlacementRequest(f"{c}_{t}", t, c, "large" if t == "mug" else str(rng.choice(SIZES)))
             if len({(r.color, r.type) for r in requests}) < len(requests):
                 continue
         try:
             specs = place_objects(requests, rng)
         except PlacementError:
             continue
-        world = World()
+        jitter = CameraJitter(seed=seed * 100_000 + index, lighting=True) if lighting_jitter else None
+        world = World(cameras=list(cameras), jitter=jitter)
         for spec in specs:
             world.add_object(spec)
         world.settle()
         if with_content:
-            host = specs[int(rng.choice([i for i, s in enumerate(specs) if s.type in HOSTS]))]
+            host = specs[int(rng.choice([i for i, s in enumerate(specs) if host_ok(s)]))]
+            kind = str(rng.choice(CONTENTS[host.type]))
             taken = {(s.color, s.type) for s in specs}
-            colours = [c for c in COLORS if c != host.color and (c, "block") not in taken]
+            colours = [c for c in COLORS if c != host.color and (c, kind) not in taken]
             if rng.random() < same_colour and (host.color, "block") not in taken:
-                colours = [host.color]
+                kind, colours = "block", [host.color]  # same colour: always a block (what perception splits)
             colour = str(rng.choice(colours))
-            size = str(rng.choice(SIZES[: SIZES.index(host.size) + 1] if host.type == "block" else SIZES))
-            x, y = p.getBasePositionAndOrientation(world.bodies[host.id], physicsClientId=world.client)[0][:2]
+            size = content_size(host, rng)
+            x, y = world.truth_by_id()[host.id].base_position[:2]
             yaw = float(rng.uniform(-math.pi / 4, math.pi / 4))
-            block = ObjectSpec(f"{colour}_block", "block", colour, size, x, y, yaw)
-            drop_into(world, block, floor_height(host.type, host.size) + 0.002)
+            content = ObjectSpec(f"{colour}_{kind}", kind, colour, size, x, y, yaw)
+            drop_into(world, content, floor_height(host.type, host.size) + 0.002)
             world.settle()
         return world, with_content
     raise PlacementError(f"scene {index}: no placement after 100 attempts")
@@ -200,7 +229,14 @@ def score(tally: Tally, scene: int, perceived: list[SceneObject], truths: list[O
 
 
 def run(
-    scenes: int, seed: int, contained: float, same_colour: float, names: list[str], show_failures: int
+    scenes: int,
+    seed: int,
+    contained: float,
+    same_colour: float,
+    names: list[str],
+    show_failures: int,
+    lighting_jitter: bool = False,
+    cameras: tuple[str, ...] = ("top",),
 ) -> dict[str, dict]:
     """Run the benchmark and print its report; returns the metrics per perceiver."""
     from rich.console import Console
@@ -215,14 +251,14 @@ def run(
     tallies = {name: Tally() for name in names}
     contained_tallies = {name: Tally() for name in names}
     for index in track(range(scenes), description="scenes", console=console, transient=True):
-        world, with_content = build_scene(index, seed, contained, same_colour)
+        world, with_content = build_scene(index, seed, contained, same_colour, lighting_jitter, cameras)
         try:
-            frame: Frame = world.cameras[0].read()
+            frames: list[Frame] = [camera.read() for camera in world.cameras]
             truths = world.truth()
             truth.world = world
             for name, perceiver in perceivers.items():
                 t0 = time.perf_counter()
-                percept = perceiver.perceive([frame])
+                percept = perceiver.perceive(frames)
                 elapsed = time.perf_counter() - t0
                 tallies[name].times.append(elapsed)
                 score(tallies[name], index, percept.objects, truths)
@@ -232,7 +268,8 @@ def run(
             world.close()
 
     results = {}
-    table = Table(title=f"perception quality: {scenes} scenes, seed {seed}")
+    light = ", lighting jitter" if lighting_jitter else ""
+    table = Table(title=f"perception quality: {scenes} scenes, seed {seed}, camera {'+'.join(cameras)}{light}")
     for col in ("perceiver", "objects", "precision", "recall", "colour", "type", "median mm", "p95 mm", "ms/frame"):
         table.add_column(col, justify="right")
     for label, group in (("", tallies), (" (with content)", contained_tallies)):
@@ -274,13 +311,24 @@ def main(argv: list[str] | None = None) -> int:
         "--same-colour",
         type=float,
         default=0.0,
-        help="probability that such a block has its host's colour (default 0; a harder variant)",
+        help="probability that it is a block of its host's colour (default 0; a harder variant)",
     )
     parser.add_argument("--perceivers", default="classical,oracle", help="comma-separated perceiver names")
     parser.add_argument("--show-failures", type=int, default=20, help="failure lines to print per perceiver")
+    parser.add_argument(
+        "--lighting-jitter", action="store_true", help="render every frame under a random light (seeded by scene)"
+    )
+    parser.add_argument("--cameras", default="top", help="comma-separated camera names (default top)")
     args = parser.parse_args(argv)
     results = run(
-        args.scenes, args.seed, args.contained, args.same_colour, args.perceivers.split(","), args.show_failures
+        args.scenes,
+        args.seed,
+        args.contained,
+        args.same_colour,
+        args.perceivers.split(","),
+        args.show_failures,
+        args.lighting_jitter,
+        tuple(args.cameras.split(",")),
     )
     ok = all(
         (r[k] <= t if k == "median_mm" else r[k] >= t)

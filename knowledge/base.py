@@ -97,13 +97,31 @@ class KnowledgeBase:
         return rows[0][0] if rows else None
 
     def type_words(self) -> dict[str, str]:
-        """Every noun the ontology knows (labels and synonyms) mapped to its object type's label."""
+        """Every noun naming a concrete object type (labels and synonyms) mapped to that type's label.
+
+        Object types are the classes declared ``a gs:ObjectType``; categories (toy, kitchenware) and
+        affordance classes (Container, ...) are not among them.
+        """
         q = _PREFIXES + (
-            "SELECT ?word ?label WHERE { ?c rdfs:label ?label . "
-            "{ ?c rdfs:label ?word } UNION { ?c skos:altLabel ?word } "
-            "?c rdfs:subClassOf+ gs:PhysicalObject . }"
+            "SELECT ?word ?label WHERE { ?c a gs:ObjectType ; rdfs:label ?label . "
+            "{ ?c rdfs:label ?word } UNION { ?c skos:altLabel ?word } }"
         )
         return {str(w): str(lbl) for w, lbl in self.graph.query(q)}
+
+    def object_types(self) -> list[str]:
+        """Labels of the concrete object types, sorted."""
+        return sorted(set(self.type_words().values()))
+
+    def categories(self, type_name: str) -> list[str]:
+        """Labels of the labelled classes above ``type_name`` that are not object types (e.g. ``toy``), sorted."""
+        cls = self.type_class(type_name)
+        if cls is None:
+            return []
+        q = _PREFIXES + (
+            "SELECT DISTINCT ?label WHERE { ?t rdfs:subClassOf+ ?c . ?c rdfs:label ?label . "
+            "FILTER NOT EXISTS { ?c a gs:ObjectType } FILTER(?c != gs:PhysicalObject) }"
+        )
+        return sorted(str(row[0]) for row in self.graph.query(q, initBindings={"t": cls}))
 
     # ---- questions the verifier asks ------------------------------------------------------------
     def is_a(self, type_name: str, class_name: str) -> Answer:

@@ -57,6 +57,10 @@ MAX_RESIDUAL = 0.16
 UNKNOWN = 255
 """Label of a pixel that matches no colour well."""
 
+TABLE_RGB: tuple[float, float, float] = (76.0, 71.0, 66.0)
+"""How the simulator's table top reads (median RGB) under the light the classifier is calibrated for; the
+reference surface of :func:`white_balance`. Recalibrate for another table."""
+
 _LUT_BITS = 6
 
 
@@ -152,3 +156,32 @@ def default_classifier() -> ColorClassifier:
 def classify_color(rgb: tuple[float, float, float] | np.ndarray) -> str | None:
     """Colour name of one RGB value (0..255) under the default calibration, or None if unknown."""
     return default_classifier().classify(rgb)
+
+
+def white_balance(
+    rgb: np.ndarray,
+    reference_pixels: np.ndarray,
+    reference: tuple[float, float, float] = TABLE_RGB,
+    tolerance: float = 0.02,
+    limits: tuple[float, float] = (0.5, 2.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rescale ``rgb`` per channel so that a reference surface reads as it does under the calibration light.
+
+    Args:
+        rgb: HxWx3 uint8 image.
+        reference_pixels: Nx3 pixels of the reference surface (e.g. the table top) in ``rgb``.
+        reference: how that surface reads under the calibration light.
+        tolerance: gains within ``1 +- tolerance`` count as no change (the image is returned as is).
+        limits: gains are clipped to this range (a reference that is mostly hidden cannot run away).
+
+    Returns:
+        The balanced image (``rgb`` itself when nothing changed) and the per-channel gain that was divided out.
+    """
+    if len(reference_pixels) == 0:
+        return rgb, np.ones(3)
+    seen = np.median(np.asarray(reference_pixels, dtype=np.float64).reshape(-1, 3), axis=0)
+    gain = np.clip(seen / np.asarray(reference, dtype=np.float64), *limits)
+    if np.all(np.abs(gain - 1.0) <= tolerance):
+        return rgb, np.ones(3)
+    balanced = np.clip(np.asarray(rgb, dtype=np.float32) / gain.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
+    return balanced, gain

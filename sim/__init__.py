@@ -7,7 +7,8 @@ from sim._quiet import import_pybullet_quietly
 
 import_pybullet_quietly()
 
+from sim.camera import CAMERAS, CameraConfig, CameraJitter  # noqa: E402
 from sim.objects import COLORS, OBJECT_TYPES, SIZES, ObjectSpec  # noqa: E402
 from sim.world import World  # noqa: E402
 
-__all__ = ["COLORS", "OBJECT_TYPES", "SIZES", "ObjectSpec", "World"]
+__all__ = ["CAMERAS", "COLORS", "OBJECT_TYPES", "SIZES", "CameraConfig", "CameraJitter", "ObjectSpec", "World"]

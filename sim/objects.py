@@ -1,6 +1,15 @@
 """Tabletop object catalogue: types, sizes and colours, and how each is built in PyBullet.
 
-Containers (bowl, tray) are compound bodies: a floor and walls, so that objects really fall inside.
+Types: ``block``, ``bowl``, ``plate``, ``tray`` (the original four) and ``ball``, ``cylinder``, ``mug``.
+Containers (bowl, tray, mug) are compound bodies: a floor and walls, so that objects really fall inside.
+A mug has a small handle on its local +x side.
+
+Every body's own frame (the frame :class:`ObjectSpec` positions, and ``ObjectTruth.base_position``) is
+the centre of its bottom, z up. Ball, cylinder and mug have their centre of mass where a real one would
+be (PyBullet then reports their base pose at the centre of mass: use :func:`inertial_offset` to convert);
+the original four keep theirs at the bottom centre, as before.
+
+Graspable sizes (ball, cylinder, mug) stay within 7 cm across, the Panda gripper opens to 8 cm.
 """
 
 from __future__ import annotations
@@ -8,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pybullet as p
 
 COLORS: dict[str, tuple[float, float, float]] = {
@@ -38,10 +48,38 @@ _DIMENSIONS: dict[str, dict[str, dict[str, float]]] = {
         s: {"length": l, "width": w, "height": 0.03, "wall": 0.008, "floor": 0.008}
         for s, (l, w) in zip(SIZES, ((0.20, 0.15), (0.26, 0.19), (0.30, 0.22)), strict=True)
     },
+    "ball": {s: {"radius": r} for s, r in zip(SIZES, (0.02, 0.025, 0.03), strict=True)},
+    "cylinder": {
+        s: {"radius": r, "height": h}
+        for s, (r, h) in zip(SIZES, ((0.02, 0.06), (0.025, 0.075), (0.03, 0.09)), strict=True)
+    },
+    "mug": {
+        s: {
+            "radius": r,
+            "height": h,
+            "wall": 0.004,
+            "floor": 0.006,
+            "handle": 0.012,  # how far the handle sticks out beyond the wall
+            "handle_width": 0.010,  # across the handle (local y)
+            "handle_bar": 0.006,  # thickness of the handle's bars
+        }
+        for s, (r, h) in zip(SIZES, ((0.0275, 0.07), (0.031, 0.08), (0.034, 0.09)), strict=True)
+    },
 }
 OBJECT_TYPES = tuple(_DIMENSIONS)
-_MASS = {"block": 0.08, "bowl": 0.3, "plate": 0.3, "tray": 0.5}
-BOWL_SEGMENTS = 16
+"""Every object type, in catalogue order: block, bowl, plate, tray, ball, cylinder, mug."""
+_MASS = {"block": 0.08, "bowl": 0.3, "plate": 0.3, "tray": 0.5, "ball": 0.05, "cylinder": 0.1, "mug": 0.15}
+MAX_PARTS = 16
+"""PyBullet builds at most this many shapes into one compound (MAX_COMPOUND_COLLISION_SHAPES); more are
+silently dropped, so every body here has at most 16 parts: a bowl's floor and 14 wall segments, a mug's
+floor, 12 wall segments and a 3-bar handle."""
+BOWL_SEGMENTS = 14
+MUG_SEGMENTS = 12
+HANDLE_SPAN = (0.2, 0.8)
+"""The mug handle spans these fractions of the mug's height."""
+# Friction: lateral for all; balls also resist rolling and spinning so that they stay where they are put.
+_FRICTION = {"lateralFriction": 1.0, "spinningFriction": 0.001, "rollingFriction": 0.0001}
+_BALL_FRICTION = {"lateralFriction": 1.0, "spinningFriction": 0.003, "rollingFriction": 0.003}
 
 
 @dataclass(frozen=True)
@@ -63,13 +101,37 @@ def dimensions(obj_type: str, size: str) -> dict[str, float]:
 
 
 def footprint_radius(obj_type: str, size: str) -> float:
-    """Radius of a circle that covers the object's footprint, for collision-free placement."""
+    """Radius of a circle about the body's origin that covers its footprint, for collision-free placement."""
     d = dimensions(obj_type, size)
     if obj_type == "block":
         return d["side"] * math.sqrt(0.5)
     if obj_type == "tray":
         return math.hypot(d["length"], d["width"]) / 2
+    if obj_type == "mug":
+        return math.hypot(d["radius"] + d["handle"], d["handle_width"] / 2)
     return d["radius"]
+
+
+def height(obj_type: str, size: str) -> float:
+    """Height of an upright object of this type and size (metres)."""
+    d = dimensions(obj_type, size)
+    if obj_type == "block":
+        return d["side"]
+    if obj_type == "ball":
+        return 2 * d["radius"]
+    return d["height"]
+
+
+def inertial_offset(obj_type: str, size: str) -> tuple[float, float, float]:
+    """Centre of mass in the body's own frame (bottom centre). Zero for block, bowl, plate and tray."""
+    d = dimensions(obj_type, size)
+    if obj_type == "ball":
+        return (0.0, 0.0, d["radius"])
+    if obj_type == "cylinder":
+        return (0.0, 0.0, d["height"] / 2)
+    if obj_type == "mug":
+        return (0.0, 0.0, 0.4 * d["height"])
+    return (0.0, 0.0, 0.0)
 
 
 def _parts(obj_type: str, d: dict[str, float]) -> list[tuple[int, dict, tuple[float, float, float], tuple]]:
@@ -100,7 +162,71 @@ def _parts(obj_type: str, d: dict[str, float]) -> list[tuple[int, dict, tuple[fl
             (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, h / 2]}, (0, (width - w) / 2, h / 2), ident),
             (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, h / 2]}, (0, -(width - w) / 2, h / 2), ident),
         ]
+    if obj_type == "ball":
+        return [(p.GEOM_SPHERE, {"radius": d["radius"]}, (0, 0, d["radius"]), ident)]
+    if obj_type == "cylinder":
+        return [(p.GEOM_CYLINDER, {"radius": d["radius"], "length": d["height"]}, (0, 0, d["height"] / 2), ident)]
+    if obj_type == "mug":
+        r, h, w, f = d["radius"], d["height"], d["wall"], d["floor"]
+        parts = [(p.GEOM_CYLINDER, {"radius": r - w / 2, "length": f}, (0, 0, f / 2), ident)]
+        chord = 2 * r * math.tan(math.pi / MUG_SEGMENTS) + 0.001
+        for k in range(MUG_SEGMENTS):
+            a = 2 * math.pi * k / MUG_SEGMENTS
+            pos = ((r - w / 2) * math.cos(a), (r - w / 2) * math.sin(a), h / 2)
+            parts.append(
+                (p.GEOM_BOX, {"halfExtents": [w / 2, chord / 2, h / 2]}, pos, p.getQuaternionFromEuler((0, 0, a)))
+            )
+        # Handle: two horizontal bars from the wall and an upright bar joining their ends (a closed loop).
+        out, half_w, bar = d["handle"], d["handle_width"] / 2, d["handle_bar"]
+        z0, z1 = HANDLE_SPAN[0] * h, HANDLE_SPAN[1] * h
+        stub = (out + w / 2) / 2  # half length of a horizontal bar, which starts inside the wall
+        for zc in (z0 + bar / 2, z1 - bar / 2):
+            parts.append((p.GEOM_BOX, {"halfExtents": [stub, half_w, bar / 2]}, (r - w / 2 + stub, 0, zc), ident))
+        parts.append(
+            (
+                p.GEOM_BOX,
+                {"halfExtents": [bar / 2, half_w, (z1 - z0) / 2]},
+                (r + out - bar / 2, 0, (z0 + z1) / 2),
+                ident,
+            )
+        )
+        return parts
     raise ValueError(f"unknown object type {obj_type!r}")
+
+
+def _rotation(quaternion: tuple[float, float, float, float] | list[float]) -> np.ndarray:
+    return np.asarray(p.getMatrixFromQuaternion(quaternion), dtype=np.float64).reshape(3, 3)
+
+
+def world_aabb(
+    obj_type: str,
+    size: str,
+    position: tuple[float, float, float],
+    orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact axis-aligned box (lo, hi) of an object whose own frame (bottom centre) has this world pose.
+
+    Unlike ``pybullet.getAABB``, which bounds a turned cylinder by a turned box (up to 41 % too wide at
+    45 deg), this box is tight for every orientation: boxes by their corners, cylinders and spheres
+    analytically.
+    """
+    rot = _rotation(orientation)
+    origin = np.asarray(position, dtype=np.float64)
+    lo = np.full(3, np.inf)
+    hi = np.full(3, -np.inf)
+    for geom, kw, pos, orn in _parts(obj_type, dimensions(obj_type, size)):
+        centre = origin + rot @ np.asarray(pos, dtype=np.float64)
+        r = rot @ _rotation(orn)
+        if geom == p.GEOM_BOX:
+            half = np.abs(r) @ np.asarray(kw["halfExtents"], dtype=np.float64)
+        elif geom == p.GEOM_CYLINDER:
+            axis = r[:, 2]
+            half = np.abs(axis) * kw["length"] / 2 + kw["radius"] * np.sqrt(np.clip(1.0 - axis**2, 0.0, 1.0))
+        else:  # sphere
+            half = np.full(3, kw["radius"])
+        lo = np.minimum(lo, centre - half)
+        hi = np.maximum(hi, centre + half)
+    return lo, hi
 
 
 def create_body(spec: ObjectSpec, client: int) -> int:
@@ -108,6 +234,8 @@ def create_body(spec: ObjectSpec, client: int) -> int:
     d = dimensions(spec.type, spec.size)
     rgba = [*COLORS[spec.color], 1.0]
     parts = _parts(spec.type, d)
+    if len(parts) > MAX_PARTS:
+        raise ValueError(f"{spec.type} has {len(parts)} parts; PyBullet keeps only {MAX_PARTS}")
     collision = p.createCollisionShapeArray(
         shapeTypes=[g for g, _, _, _ in parts],
         halfExtents=[kw.get("halfExtents", [0, 0, 0]) for _, kw, _, _ in parts],
@@ -132,10 +260,17 @@ def create_body(spec: ObjectSpec, client: int) -> int:
         baseVisualShapeIndex=visual,
         basePosition=(spec.x, spec.y, 0.0005),
         baseOrientation=p.getQuaternionFromEuler((0, 0, spec.yaw)),
+        baseInertialFramePosition=inertial_offset(spec.type, spec.size),
         physicsClientId=client,
     )
     p.changeVisualShape(body, -1, rgbaColor=rgba, physicsClientId=client)
-    p.changeDynamics(
-        body, -1, lateralFriction=1.0, spinningFriction=0.001, rollingFriction=0.0001, physicsClientId=client
-    )
+    p.changeDynamics(body, -1, **(_BALL_FRICTION if spec.type == "ball" else _FRICTION), physicsClientId=client)
     return body
+
+
+def set_pose(body: int, spec: ObjectSpec, position: tuple[float, float, float], yaw: float, client: int) -> None:
+    """Teleport ``body`` (built from ``spec``) so that its own frame (bottom centre) is at ``position``."""
+    orn = p.getQuaternionFromEuler((0, 0, yaw))
+    com = np.asarray(position, dtype=np.float64) + _rotation(orn) @ np.asarray(inertial_offset(spec.type, spec.size))
+    p.resetBasePositionAndOrientation(body, tuple(float(v) for v in com), orn, physicsClientId=client)
+    p.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0), physicsClientId=client)

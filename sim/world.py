@@ -1,14 +1,16 @@
-"""The PyBullet world: a table with its top at z = 0, a Franka Panda at the origin, and objects."""
+"""The PyBullet world: a table with its top at z = 0, a Franka Panda at the origin, objects and cameras."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+import numpy as np
 import pybullet as p
 import pybullet_data
 
-from sim.camera import CameraConfig, SimCamera
-from sim.objects import ObjectSpec, create_body
+from sim.camera import CameraConfig, CameraJitter, SimCamera, camera_config, with_jitter
+from sim.objects import ObjectSpec, create_body, inertial_offset, set_pose, world_aabb
 from sim.robot import PandaRobot
 from sim.truth import ObjectTruth
 
@@ -21,9 +23,26 @@ TABLE_CENTRE = (0.4, 0.0, -0.02)
 
 
 class World:
-    """One simulated tabletop. ``gui=False`` runs PyBullet headless (DIRECT)."""
+    """One simulated tabletop. ``gui=False`` runs PyBullet headless (DIRECT).
 
-    def __init__(self, gui: bool = False, cameras: list[CameraConfig] | None = None) -> None:
+    Args:
+        gui: open PyBullet's GUI instead of running headless.
+        cameras: which cameras exist, by name (``top``, ``front``, ``wrist``: see :data:`sim.camera.CAMERAS`)
+            or as full configurations; default just ``top``. ``self.cameras`` keeps this order.
+        jitter: lighting / pose jitter for every camera (one light for all; poses jittered camera by camera);
+            None: off, unless a camera's own configuration has some.
+    """
+
+    def __init__(
+        self,
+        gui: bool = False,
+        cameras: Sequence[str | CameraConfig] | None = None,
+        jitter: CameraJitter | None = None,
+    ) -> None:
+        configs = [camera_config(c) if isinstance(c, str) else c for c in (cameras or ["top"])]
+        names = [c.name for c in configs]
+        if len(set(names)) < len(names):
+            raise ValueError(f"camera names must be unique, got {names}")
         self.client = p.connect(p.GUI if gui else p.DIRECT)
         p.resetSimulation(physicsClientId=self.client)
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=self.client)
@@ -34,7 +53,16 @@ class World:
         self.robot = PandaRobot(self)
         self.specs: dict[str, ObjectSpec] = {}
         self.bodies: dict[str, int] = {}
-        self.cameras = [SimCamera(self.client, c, clock=self.time) for c in (cameras or [CameraConfig()])]
+        self.cameras = [
+            SimCamera(self.client, with_jitter(c, jitter), clock=self.time, body=self.robot.body) for c in configs
+        ]
+
+    def camera(self, name: str) -> SimCamera:
+        """The camera called ``name``; ``KeyError`` naming the cameras this world has if there is none."""
+        for cam in self.cameras:
+            if cam.name == name:
+                return cam
+        raise KeyError(f"no camera {name!r} in this world (it has: {', '.join(c.name for c in self.cameras)})")
 
     def _create_table(self) -> int:
         col = p.createCollisionShape(p.GEOM_BOX, halfExtents=TABLE_HALF_EXTENTS, physicsClientId=self.client)
@@ -58,6 +86,10 @@ class World:
         self.bodies[spec.id] = body
         return body
 
+    def set_object_pose(self, object_id: str, position: tuple[float, float, float], yaw: float = 0.0) -> None:
+        """Teleport an object so that its own frame (bottom centre) is at ``position``, turned by ``yaw``."""
+        set_pose(self.bodies[object_id], self.specs[object_id], position, yaw, self.client)
+
     def step(self, n: int = 1) -> None:
         """Advance physics by ``n`` steps of ``TIME_STEP``."""
         for _ in range(n):
@@ -75,12 +107,19 @@ class World:
                 return
 
     def truth(self) -> list[ObjectTruth]:
-        """True state of every object, in creation order."""
+        """True state of every object, in creation order.
+
+        ``position`` and ``extent`` are the object's exact axis-aligned box (tight also for a turned
+        cylinder, which ``pybullet.getAABB`` over-bounds); ``base_position`` is the object's own frame
+        (bottom centre when upright), whatever its centre of mass.
+        """
         out = []
         for oid, body in self.bodies.items():
             spec = self.specs[oid]
-            lo, hi = p.getAABB(body, physicsClientId=self.client)
-            pos, orn = p.getBasePositionAndOrientation(body, physicsClientId=self.client)
+            com, orn = p.getBasePositionAndOrientation(body, physicsClientId=self.client)
+            rot = np.asarray(p.getMatrixFromQuaternion(orn), dtype=np.float64).reshape(3, 3)
+            pos = tuple(float(v) for v in np.asarray(com) - rot @ np.asarray(inertial_offset(spec.type, spec.size)))
+            lo, hi = world_aabb(spec.type, spec.size, pos, orn)
             out.append(
                 ObjectTruth(
                     id=oid,
@@ -88,9 +127,9 @@ class World:
                     type=spec.type,
                     color=spec.color,
                     size=spec.size,
-                    position=tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True)),
-                    extent=tuple(b - a for a, b in zip(lo, hi, strict=True)),
-                    base_position=tuple(pos),
+                    position=tuple(float(a + b) / 2 for a, b in zip(lo, hi, strict=True)),
+                    extent=tuple(float(b - a) for a, b in zip(lo, hi, strict=True)),
+                    base_position=pos,
                     orientation=tuple(orn),
                 )
             )

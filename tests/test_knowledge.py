@@ -12,7 +12,27 @@ def test_vocabulary_includes_synonyms(kb: KnowledgeBase) -> None:
     words = kb.type_words()
     assert words["cube"] == "block"
     assert words["dish"] == "plate"
+    assert (words["sphere"], words["can"], words["cup"]) == ("ball", "cylinder", "mug")
     assert {"block", "bowl", "plate", "tray"} <= set(words.values())
+
+
+def test_type_words_are_exactly_the_object_types(kb: KnowledgeBase) -> None:
+    from sim.objects import OBJECT_TYPES
+
+    assert kb.object_types() == sorted(OBJECT_TYPES)
+    words = kb.type_words()
+    for not_a_type in ("toy", "kitchenware", "object", "thing", "inside", "on"):
+        assert not_a_type not in words
+
+
+@pytest.mark.parametrize(
+    ("type_name", "categories"),
+    [("block", ["toy"]), ("ball", ["toy"]), ("cylinder", ["toy"]), ("mug", ["kitchenware"]), ("tray", ["kitchenware"])],
+)
+def test_categories(kb: KnowledgeBase, type_name: str, categories: list[str]) -> None:
+    assert kb.categories(type_name) == categories
+    assert kb.is_a(type_name, "Toy").value is (categories == ["toy"])
+    assert kb.is_a(type_name, "Kitchenware").value is (categories == ["kitchenware"])
 
 
 @pytest.mark.parametrize(
@@ -25,6 +45,13 @@ def test_vocabulary_includes_synonyms(kb: KnowledgeBase) -> None:
         ("plate", "on", True),
         ("block", "on", True),
         ("bowl", "on", False),
+        ("ball", "on", False),  # nothing can be put on a ball
+        ("ball", "inside", False),
+        ("cylinder", "on", True),
+        ("cylinder", "inside", False),
+        ("mug", "inside", True),
+        ("cup", "inside", True),
+        ("mug", "on", False),
     ],
 )
 def test_affordances(kb: KnowledgeBase, type_name: str, relation: str, expected: bool) -> None:
@@ -35,6 +62,8 @@ def test_affordances(kb: KnowledgeBase, type_name: str, relation: str, expected:
 
 def test_graspable(kb: KnowledgeBase) -> None:
     assert kb.graspable("block").value
+    for small in ("ball", "cylinder", "mug", "sphere", "can", "cup"):
+        assert kb.graspable(small).value, small
     assert not kb.graspable("bowl").value
     assert not kb.graspable("spaceship").value
 

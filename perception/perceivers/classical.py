@@ -12,7 +12,12 @@ Pipeline for one frame:
 3. **Geometry.** Each component's pixels are back-projected to world points. The footprint is
    ``cv2.minAreaRect`` of the points' x, y (centre, length, width, yaw), the top a high percentile of z,
    the fill ratio (convex hull area / rectangle area) tells round from rectangular, and the depth of the
-   footprint's centre below the top tells hollow (bowl, tray) from flat (block, plate).
+   footprint's centre below the top tells hollow (bowl, tray, mug) from flat (block, plate, cylinder).
+   A round footprint is also fitted with a circle; what sticks out of it is a mug's handle, part of the
+   same component (never an object of its own). A small round one is fitted with a sphere (its size and
+   residual tell a ball, from any viewpoint); the profile of its top (a dome, or flat) and how much of
+   the footprint lies at the top tell a ball from a cylinder; a footprint whose middle is unseen and
+   mostly empty is a cup seen from the side.
 4. **Type and size.** Each (type, size) of the :data:`CATALOGUE` scores how well it explains those
    measures; the best wins and its score sets the confidence. Components no model explains (an arm, a
    hand, clutter) are dropped.
@@ -22,7 +27,10 @@ Pipeline for one frame:
    top.
 6. **Several cameras** are fused by 3D proximity of same-coloured detections.
 
-Objects are named ``<color>_<type>``, numbered left to right (from the robot) when a name repeats.
+Colours are white-balanced against the table first (a brighter, dimmer or tinted light). Objects are
+named ``<color>_<type>``, numbered left to right (from the robot) when a name repeats. Round objects
+(bowl, plate, ball, cylinder, mug) are reported with yaw 0 and the axis-aligned box of what was seen (a
+mug's box includes its handle; a ball's is the fitted sphere's).
 """
 
 from __future__ import annotations
@@ -30,12 +38,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from perception.colors import COLOR_NAMES, UNKNOWN, ColorClassifier, default_classifier
+from perception.colors import COLOR_NAMES, TABLE_RGB, UNKNOWN, ColorClassifier, default_classifier, white_balance
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import PerceptionError, assign_ids, frames_time
@@ -52,13 +60,23 @@ class ShapeModel:
         round: footprint is a circle (else a rectangle).
         hollow_depth: how far below the top the middle of the footprint lies (0 for a flat top).
         sizes: size word -> nominal (length, width, height) in metres; length >= width; a round
-            footprint's length and width are its diameter.
+            footprint's length and width are its diameter (without a handle).
+        hollow_min: if set, the type is deep and narrow (a mug): the middle of the footprint lies *at
+            least* this far below the top (how far depends on the view), instead of ``hollow_depth``.
+        domed: the top is a dome (a ball): the middle of the footprint is higher than the ring around it.
+        handle: how far a handle sticks out of a round footprint (0: no handle).
+        stacks: objects of this type may rest on other objects (in a bowl, on a plate or a block); the
+            others (bowl, plate, tray) stand on the table.
     """
 
     type: str
     round: bool
     hollow_depth: float
     sizes: dict[str, tuple[float, float, float]]
+    hollow_min: float | None = None
+    domed: bool = False
+    handle: float = 0.0
+    stacks: bool = False
 
 
 SIZE_NAMES: tuple[str, ...] = ("small", "medium", "large")
@@ -69,16 +87,113 @@ def _sizes(*dims: tuple[float, float, float]) -> dict[str, tuple[float, float, f
 
 
 CATALOGUE: tuple[ShapeModel, ...] = (
-    ShapeModel("block", False, 0.0, _sizes((0.04, 0.04, 0.04), (0.05, 0.05, 0.05), (0.06, 0.06, 0.06))),
+    ShapeModel("block", False, 0.0, _sizes((0.04, 0.04, 0.04), (0.05, 0.05, 0.05), (0.06, 0.06, 0.06)), stacks=True),
     ShapeModel("bowl", True, 0.044, _sizes((0.13, 0.13, 0.05), (0.16, 0.16, 0.05), (0.19, 0.19, 0.05))),
     ShapeModel("plate", True, 0.0, _sizes((0.16, 0.16, 0.015), (0.20, 0.20, 0.015), (0.24, 0.24, 0.015))),
     ShapeModel("tray", False, 0.022, _sizes((0.20, 0.15, 0.03), (0.26, 0.19, 0.03), (0.30, 0.22, 0.03))),
+    ShapeModel(
+        "ball",
+        True,
+        0.0,
+        _sizes((0.04, 0.04, 0.04), (0.05, 0.05, 0.05), (0.06, 0.06, 0.06)),
+        domed=True,
+        stacks=True,
+    ),
+    ShapeModel("cylinder", True, 0.0, _sizes((0.04, 0.04, 0.06), (0.05, 0.05, 0.075), (0.06, 0.06, 0.09)), stacks=True),
+    ShapeModel(
+        "mug",
+        True,
+        0.0,
+        _sizes((0.055, 0.055, 0.07), (0.062, 0.062, 0.08), (0.068, 0.068, 0.09)),
+        hollow_min=0.03,
+        handle=0.012,
+        stacks=True,
+    ),
 )
 """The object models the classical perceiver recognises (dimensions of the tabletop object catalogue)."""
 
 _FILL_ROUND = 0.79  # hull area / min-area rectangle area of a circle (pi / 4) or a 16-gon
 _FILL_RECT = 0.97
+_ROUNDISH = 0.88  # below this fill a footprint is measured as a circle (centre, radius, handle)
+_DOME = 0.22  # a ball's dome (see _Blob.dome) in units of its radius, for points seen from above
+_FLAT_BAND = 0.004  # points this close to the top count as "at the top" for _Blob.flat
+_FLAT_CELL = 0.0025  # grid cell (metres) on which _Blob.flat measures areas in the table plane
+
+
+def _cap_share(radius: float) -> float:
+    """Share of a sphere's footprint within _FLAT_BAND of its top (the area of the cap over the disc's)."""
+    return (2 * radius * _FLAT_BAND - _FLAT_BAND**2) / radius**2
+
+
+def _occupancy(xy: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
+    """Grid cells (of _FLAT_CELL) that all points fall in, and those that the points in ``mask`` fall in."""
+    ij = np.floor(xy / _FLAT_CELL).astype(np.int64)
+    ij -= ij.min(axis=0)
+    grid = np.zeros(tuple(ij.max(axis=0) + 1), dtype=bool)
+    grid[ij[:, 0], ij[:, 1]] = True
+    occupied = int(np.count_nonzero(grid))
+    grid[:] = False
+    grid[ij[mask, 0], ij[mask, 1]] = True
+    return occupied, int(np.count_nonzero(grid))
+
+
 _MODELS = {m.type: m for m in CATALOGUE}
+_SUPPORTS = ("block", "cylinder")  # the stackable types a block can stand on
+_BALL_MAX = max(m.sizes[s][0] for m in CATALOGUE if m.domed for s in m.sizes) / 2 + 0.015
+_HOLLOW_COVER = 0.6  # a footprint covered less than this, with its middle unseen, is a cup seen from the side
+
+
+def _fit_circle(xy: np.ndarray, keep: float = 0.003, iterations: int = 4) -> tuple[np.ndarray, float]:
+    """Least-squares circle (centre, radius) through 2D points, refitted on the points close to it.
+
+    The refits leave out what sticks out of the circle (a mug's handle, a neighbour's corner).
+    """
+    mean = xy.mean(axis=0)
+    pts = xy - mean
+    use = np.ones(len(pts), dtype=bool)
+    centre, radius = np.zeros(2), 0.0
+    for _ in range(iterations):
+        a = np.column_stack([pts[use], np.ones(int(use.sum()))])
+        b = (pts[use] ** 2).sum(axis=1)
+        sol = np.linalg.lstsq(a, b, rcond=None)[0]
+        centre = sol[:2] / 2
+        radius = math.sqrt(max(float(sol[2] + centre @ centre), 0.0))
+        residual = np.abs(np.hypot(*(pts - centre).T) - radius)
+        new = residual < max(keep, 2.5 * float(np.median(residual)))
+        if np.count_nonzero(new) < 6 or np.array_equal(new, use):
+            break
+        use = new
+    return centre + mean, radius
+
+
+def _fit_sphere(
+    points: np.ndarray, radius: float, start: np.ndarray, iterations: int = 12
+) -> tuple[np.ndarray, float, float] | None:
+    """Sphere (centre, radius, rms residual) through 3D ``points``, by Gauss-Newton from ``start`` and ``radius``.
+
+    The radius is fitted too: a rendered sphere is a mesh a little inside the true one, and holding the
+    radius fixed would pull the centre down. None if the fit ends far from the start (too few points, or
+    not a sphere at all).
+    """
+    x = np.array([*np.asarray(start, dtype=np.float64), radius])
+    use = np.ones(len(points), dtype=bool)
+    for i in range(iterations):
+        v = points[use] - x[:3]
+        dist = np.maximum(np.linalg.norm(v, axis=1), 1e-9)
+        jac = np.column_stack([-v / dist[:, None], -np.ones(len(v))])
+        step = np.linalg.lstsq(jac, -(dist - x[3]), rcond=None)[0]
+        x += step
+        if i == 3:  # drop stray points (an occluding edge, a neighbour's pixel) once the fit is close
+            residual = np.abs(np.linalg.norm(points - x[:3], axis=1) - x[3])
+            keep = residual < max(0.003, 3 * float(np.median(residual)))
+            if np.count_nonzero(keep) >= 10:
+                use = keep
+        if float(np.linalg.norm(step)) < 1e-7:
+            break
+    if not (0.6 * radius < x[3] < 1.5 * radius) or np.linalg.norm(x[:3] - start) > 0.5 * radius + 0.005:
+        return None
+    rms = float(np.sqrt(np.mean((np.linalg.norm(points[use] - x[:3], axis=1) - x[3]) ** 2)))
+    return x[:3], float(x[3]), rms
 
 
 @dataclass(frozen=True)
@@ -88,7 +203,13 @@ class ClassicalConfig:
     Detections below ``min_confidence`` are dropped. A detection whose bottom is more than
     ``lifted_height`` above the table and that no grounded detection supports is *floating* (held by the
     gripper, or not an object at all: a part of the arm); it is kept only with at least
-    ``floating_min_confidence``.
+    ``floating_min_confidence``. A component that reaches up to ``max_height`` is part of something taller
+    than any object (the arm) and is dropped. A detection below ``fragment_confidence`` that lies on a
+    larger, surer detection's surface (a highlight or shadow named another colour) is dropped.
+
+    With ``white_balance``, each frame's colours are first rescaled per channel so that the table (pixels
+    at ``table_z``; at least ``min_table_pixels`` of them) reads ``table_rgb``, as under the light the
+    colour classifier is calibrated for.
     """
 
     table_z: float = 0.0
@@ -103,6 +224,10 @@ class ClassicalConfig:
     min_confidence: float = 0.15
     lifted_height: float = 0.025
     floating_min_confidence: float = 0.6
+    fragment_confidence: float = 0.3
+    white_balance: bool = True
+    table_rgb: tuple[float, float, float] = TABLE_RGB
+    min_table_pixels: int = 2000
 
 
 @dataclass
@@ -123,6 +248,15 @@ class _Blob:
     yaw: float = 0.0
     fill: float = 1.0
     hollow: float | None = None
+    centre: tuple[float, float] = (0.0, 0.0)  # footprint centre: the circle's for a round one, else the rect's
+    radius: float = 0.0  # radius of the circle fitted to a round footprint (without a handle)
+    core_fill: float = 1.0  # fill ratio of the footprint without what sticks out of that circle
+    handle: float = 0.0  # how far the footprint sticks out of that circle
+    dome: float | None = None  # median z near the footprint's centre minus median z of the ring around it
+    flat: float = 1.0  # share of the footprint (in the table plane) within _FLAT_BAND of the top
+    cover: float = 1.0  # share of the footprint's area (circle or rectangle) that any point falls on
+    sphere: tuple[np.ndarray, float, float] | None = None  # sphere fit (centre, radius, rms) of a small round blob
+    clipped: bool = False  # reaches up to max_height: part of something taller (the arm), not an object
     type: str = ""
     size: str = ""
     cost: float = math.inf
@@ -142,6 +276,18 @@ def _over(blob: _Blob, below: _Blob, margin: float = 0.01) -> bool:
     c, s = math.cos(below.yaw), math.sin(below.yaw)
     u, v = d[0] * c + d[1] * s, -d[0] * s + d[1] * c
     return abs(u) <= below.length / 2 + margin and abs(v) <= below.width / 2 + margin
+
+
+def _inside(blob: _Blob, host: _Blob, margin: float) -> bool:
+    """True if (almost) all of ``blob``'s points lie over ``host``'s footprint (grown by ``margin``)."""
+    if host.fill < _ROUNDISH:  # a round host: its circle
+        d = np.hypot(*(blob.points[:, :2] - np.asarray(host.centre)).T)
+        return bool(np.mean(d <= host.radius + margin) >= 0.95)
+    rel = blob.points[:, :2] - np.asarray(host.rect[0], dtype=np.float64)
+    c, s = math.cos(host.yaw), math.sin(host.yaw)
+    u, v = rel[:, 0] * c + rel[:, 1] * s, -rel[:, 0] * s + rel[:, 1] * c
+    within = (np.abs(u) <= host.length / 2 + margin) & (np.abs(v) <= host.width / 2 + margin)
+    return bool(np.mean(within) >= 0.95)
 
 
 def _merge(parts: list[_Blob]) -> _Blob:
@@ -202,13 +348,20 @@ class ClassicalPerceiver:
 
     def detect(self, frame: Frame) -> list[SceneObject]:
         """Objects seen in one RGB-D frame (ids not yet assigned: ``<color>_<type>`` for all)."""
-        blobs = self._segment(frame)
+        height = self._height(frame)
+        frame = self._balanced(frame, height)
+        blobs = self._segment(frame, height)
         for blob in blobs:
             self._measure(blob)
             self._classify(blob)
         self._complete_supports(blobs)
         kept = []
         for blob in blobs:
+            if blob.clipped:
+                log.debug(
+                    "dropped %s component of %d px in %s: cut off at max_height", blob.color, blob.pixels, blob.camera
+                )
+                continue
             if blob.cost > self.config.reject_cost:
                 log.debug(
                     "dropped %s component of %d px in %s: no model fits (cost %.1f)",
@@ -221,6 +374,7 @@ class ClassicalPerceiver:
             blob.confidence = self._confidence(blob)
             if blob.confidence >= self.config.min_confidence:
                 kept.append(blob)
+        kept = self._drop_fragments(kept)
         grounded = self._grounded(kept)
         out = []
         for blob in kept:
@@ -235,6 +389,46 @@ class ClassicalPerceiver:
                 )
                 continue
             out.append(self._to_object(blob))
+        return out
+
+    def _drop_fragments(self, blobs: list[_Blob]) -> list[_Blob]:
+        """Drop unsure, small blobs that are a patch of a larger object's surface in another colour.
+
+        A highlight or a shadow can give part of an object's surface another colour name. Such a patch lies
+        within the object's footprint and between its bottom and top (an object under another one does
+        not), and no model explains it well.
+        """
+        cfg = self.config
+        out = []
+        for blob in blobs:
+            if blob.confidence >= cfg.fragment_confidence:
+                out.append(blob)
+                continue
+            host = next(
+                (
+                    other
+                    for other in blobs
+                    if other is not blob
+                    and other.confidence >= 2 * blob.confidence
+                    and other.pixels >= 2 * blob.pixels
+                    and blob.top < other.top + 0.006
+                    and float(np.mean(blob.points[:, 2] > other.bottom + cfg.table_z + 0.003)) > 0.9
+                    and _inside(blob, other, margin=0.005)
+                ),
+                None,
+            )
+            if host is None:
+                out.append(blob)
+            else:
+                log.debug(
+                    "dropped %s %s (confidence %.2f) in %s: a patch of the %s %s",
+                    blob.color,
+                    blob.type,
+                    blob.confidence,
+                    blob.camera,
+                    host.color,
+                    host.type,
+                )
         return out
 
     def _grounded(self, blobs: list[_Blob]) -> set[int]:
@@ -280,12 +474,32 @@ class ClassicalPerceiver:
         cam = np.stack([(cols - k.cx) * z / k.fx, (rows - k.cy) * z / k.fy, z], axis=1)
         return cam @ frame.T_world_cam[:3, :3].T + frame.T_world_cam[:3, 3]
 
-    def _segment(self, frame: Frame) -> list[_Blob]:
-        """Foreground by height, split into connected components of one colour each."""
-        cfg = self.config
-        depth = frame.depth
+    def _height(self, frame: Frame) -> np.ndarray:
+        """Height of every pixel above the table plane (HxW float32)."""
         zfac, t = self._rays(frame)
-        height = depth * zfac + np.float32(t[2] - cfg.table_z)  # type: ignore[operator]
+        return frame.depth * zfac + np.float32(t[2] - self.config.table_z)  # type: ignore[operator]
+
+    def _balanced(self, frame: Frame, height: np.ndarray) -> Frame:
+        """``frame`` with its colours rescaled so that the table reads as under the calibration light.
+
+        The table top is a horizontal surface of known colour, lit like the tops of the objects on it: a
+        brighter, dimmer or tinted light shows on it first. Frames that show too little table are kept.
+        """
+        cfg = self.config
+        if not cfg.white_balance:
+            return frame
+        table = np.abs(height[::4, ::4]) < cfg.min_height
+        if np.count_nonzero(table) < cfg.min_table_pixels // 16:
+            return frame
+        rgb, gain = white_balance(frame.rgb, frame.rgb[::4, ::4][table], cfg.table_rgb)
+        if rgb is frame.rgb:
+            return frame
+        log.debug("camera %r: colours balanced by 1/%s against the table", frame.camera, np.round(gain, 3))
+        return replace(frame, rgb=rgb)
+
+    def _segment(self, frame: Frame, height: np.ndarray) -> list[_Blob]:
+        """Foreground by ``height`` (above the table), split into connected components of one colour each."""
+        cfg = self.config
         fg = ((height > cfg.min_height) & (height < cfg.max_height)).astype(np.uint8)
         n, regions, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
         blobs: list[_Blob] = []
@@ -376,6 +590,7 @@ class ClassicalPerceiver:
         sides = [m.sizes[s][0] for m in CATALOGUE if m.type == "block" for s in m.sizes]
         rest = mask.copy()
         pieces: list[np.ndarray] = []
+        boxes: list[tuple[np.ndarray, float, float, float]] = []
         for p in range(1, n):
             if stats[p, cv2.CC_STAT_AREA] < 4 * self.config.min_pixels:
                 continue
@@ -385,9 +600,11 @@ class ClassicalPerceiver:
             length, width = max(rect[1]), min(rect[1])
             if not (min(sides) - 0.008 <= width <= length <= max(sides) + 0.008 and length < 1.3 * width):
                 continue
+            if not self._square_patch(patch, pts, rect):
+                continue  # the top of a ball or a cylinder, the rim of a mug: round, not a block's face
             top = float(np.median(pts[:, 2]))
             ring = cv2.dilate(patch.astype(np.uint8), self._kernel, iterations=3).astype(bool) & mask & ~patch
-            if not ring.any() or np.median(z[ring]) > top - 0.008:
+            if not ring.any() or np.mean(z[ring] < top - 0.008) < 0.3:
                 continue
             side = min(sides, key=lambda s: abs(s - (length + width) / 2))
             corners = cv2.boxPoints(rect).astype(np.float64)
@@ -397,7 +614,8 @@ class ClassicalPerceiver:
             u = d[:, 0] * math.cos(yaw) + d[:, 1] * math.sin(yaw)
             v = -d[:, 0] * math.sin(yaw) + d[:, 1] * math.cos(yaw)
             half = side / 2 + 0.003
-            in_box = (np.abs(u) < half) & (np.abs(v) < half) & (points[:, 2] > top - side + 0.004)
+            z_ok = (points[:, 2] > top - side + 0.004) & (points[:, 2] < top + 0.004)  # not a wall above it
+            in_box = (np.abs(u) < half) & (np.abs(v) < half) & z_ok
             piece = np.zeros_like(mask)
             piece[rr[in_box], cols[in_box]] = True
             piece &= rest
@@ -405,11 +623,43 @@ class ClassicalPerceiver:
             if np.count_nonzero(remainder) < 2 * self.config.min_pixels:
                 continue
             pieces.append(piece)
+            boxes.append((np.asarray(rect[0], dtype=np.float64), yaw, side, top))
             rest = remainder
         if not pieces:
             return [mask]
         n, parts = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
-        return pieces + [parts == k for k in range(1, n)]
+        out = []
+        for k in range(1, n):
+            part = parts == k
+            owner = self._owning_box(points[index[part]], boxes) if np.count_nonzero(part) < 150 else None
+            if owner is None:
+                out.append(part)
+            else:  # a sliver of the block's own side (seen by an oblique camera) goes back to the block
+                pieces[owner] |= part
+        return pieces + out
+
+    @staticmethod
+    def _owning_box(pts: np.ndarray, boxes: list[tuple[np.ndarray, float, float, float]]) -> int | None:
+        """Index of the block box (centre, yaw, side, top) that holds all of ``pts``, or None."""
+        for i, (centre, yaw, side, top) in enumerate(boxes):
+            d = pts[:, :2] - centre
+            u = d[:, 0] * math.cos(yaw) + d[:, 1] * math.sin(yaw)
+            v = -d[:, 0] * math.sin(yaw) + d[:, 1] * math.cos(yaw)
+            half = side / 2 + 0.004
+            z_ok = (pts[:, 2] > top - side - 0.003) & (pts[:, 2] < top + 0.004)
+            if np.all((np.abs(u) < half) & (np.abs(v) < half) & z_ok):
+                return i
+        return None
+
+    @staticmethod
+    def _square_patch(patch: np.ndarray, pts: np.ndarray, rect: tuple) -> bool:
+        """True if a flat patch is a solid square (a block's top), not a disc or a ring."""
+        hull = cv2.convexHull(np.ascontiguousarray(pts[:, :2], dtype=np.float32))
+        fill = float(cv2.contourArea(hull)) / max(rect[1][0] * rect[1][1], 1e-9)
+        contours, _ = cv2.findContours(patch.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        pixel_hull = cv2.convexHull(np.concatenate([c.reshape(-1, 2) for c in contours]))
+        solidity = np.count_nonzero(patch) / max(cv2.contourArea(pixel_hull), 1.0)
+        return fill >= _ROUNDISH and solidity >= 0.75
 
     # ---------------------------------------------------------------- measures
 
@@ -417,6 +667,7 @@ class ClassicalPerceiver:
         cfg = self.config
         z = blob.points[:, 2] - cfg.table_z
         blob.top = float(np.percentile(z, cfg.top_percentile))
+        blob.clipped = bool(np.mean(z > cfg.max_height - 0.005) > 0.02)
         xy = blob.edge_xy if blob.extra_xy is None else np.concatenate([blob.edge_xy, blob.extra_xy])
         xy32 = np.ascontiguousarray(xy, dtype=np.float32)
         hull = cv2.convexHull(xy32)
@@ -430,35 +681,113 @@ class ClassicalPerceiver:
         blob.yaw = math.atan2(long_edge[1], long_edge[0])
         area = max(blob.length * blob.width, 1e-9)
         blob.fill = float(cv2.contourArea(hull)) / area
-        # Hollowness: how far the middle of the footprint lies below the top (own points only).
         c = np.asarray(rect[0], dtype=np.float64)
+        blob.centre, blob.radius = (float(c[0]), float(c[1])), blob.width / 2
+        blob.core_fill, blob.handle = blob.fill, 0.0
+        if blob.fill < _ROUNDISH and len(xy) >= 12:
+            self._measure_round(blob, xy)
+            c = np.asarray(blob.centre, dtype=np.float64)
+        # Hollowness: how far the middle of the footprint lies below the top (own points only).
         d = blob.points[:, :2] - c
         cos, sin = math.cos(blob.yaw), math.sin(blob.yaw)
         u = d[:, 0] * cos + d[:, 1] * sin
         v = -d[:, 0] * sin + d[:, 1] * cos
         inner = (np.abs(u) < 0.3 * blob.length) & (np.abs(v) < 0.3 * blob.width)
+        if blob.handle > 0.006:  # a mug: its handle makes the rectangle longer than the cup
+            inner = np.hypot(d[:, 0], d[:, 1]) < 0.6 * blob.radius
         blob.hollow = float(blob.top - np.median(z[inner])) if np.count_nonzero(inner) >= 10 else None
+        # Flatness: how much of the footprint is at the top (in the table plane, so that side faces seen
+        # at the edge of the image hardly count): all of it for a block or a cylinder, a cap for a ball.
+        occupied, at_top = _occupancy(blob.points[:, :2], z > blob.top - _FLAT_BAND)
+        blob.flat = at_top / max(occupied, 1)
+        # Cover: a deep cup seen from the side shows its rim and walls but nothing inside them.
+        area = math.pi * blob.radius**2 if blob.fill < _ROUNDISH else blob.length * blob.width
+        blob.cover = min(occupied * _FLAT_CELL**2 / max(area, 1e-9), 1.5)
+        # Dome: a ball's middle is higher than the ring around it; a flat top's is not.
+        rel = np.hypot(d[:, 0], d[:, 1]) / max(blob.radius, 1e-3)
+        middle, ring = z[rel < 0.35], z[(rel > 0.55) & (rel < 0.8)]
+        blob.dome = float(np.median(middle) - np.median(ring)) if len(middle) >= 8 and len(ring) >= 8 else None
+
+    def _measure_round(self, blob: _Blob, xy: np.ndarray) -> None:
+        """Circle, handle and fill of a round footprint (outline points ``xy``)."""
+        centre, radius = _fit_circle(xy)
+        out = np.hypot(*(xy - centre).T) - radius
+        blob.centre, blob.radius = (float(centre[0]), float(centre[1])), float(radius)
+        # A handle sticks out of the circle: on the outline from above, inside the outline when it faces
+        # an oblique camera, so every point counts (but a stray few do not).
+        every = np.concatenate([xy, blob.points[:, :2]])
+        beyond = np.hypot(*(every - centre).T) - radius
+        k = min(3, len(beyond))
+        blob.handle = max(float(np.partition(beyond, len(beyond) - k)[len(beyond) - k]), 0.0)
+        core = xy[out < 0.003]
+        if len(core) >= 6:
+            hull = cv2.convexHull(np.ascontiguousarray(core, dtype=np.float32))
+            side = cv2.minAreaRect(hull)[1]
+            blob.core_fill = float(cv2.contourArea(hull)) / max(side[0] * side[1], 1e-9)
+        if radius < _BALL_MAX and len(blob.points) >= 20:  # could be a ball: fit a sphere to the surface
+            r0 = max(blob.length / 2, 0.01)
+            sample = blob.points[:: max(1, len(blob.points) // 600)]
+            blob.sphere = _fit_sphere(sample, r0, np.array([centre[0], centre[1], blob.top - r0]))
 
     def _model_cost(self, blob: _Blob, model: ShapeModel, size: str) -> float:
         length, width, height = model.sizes[size]
         tol = 0.006 + 0.04 * length
-        cost = (abs(blob.length - length) + abs(blob.width - width)) / tol
-        cost += abs(blob.fill - (_FILL_ROUND if model.round else _FILL_RECT)) / 0.06
+        if model.handle > 0:  # the cup is measured without its handle, which is scored by itself
+            cost = (abs(blob.length - length - model.handle) + abs(blob.width - width)) / tol
+            cost += abs(2 * blob.radius - length) / tol
+            cost += abs(blob.core_fill - _FILL_ROUND) / 0.06
+            cost += min(abs(blob.handle - model.handle) / 0.004, 5.0)
+            worst = max(abs(blob.width - width) / width, abs(blob.length - length - model.handle) / length)
+        elif model.domed and blob.sphere is not None:  # a ball: sized by the sphere through its surface
+            diameter, rms = 2 * blob.sphere[1], blob.sphere[2]
+            cost = 2 * abs(diameter - length) / tol + min(rms / 0.001, 6.0)
+            cost += abs(blob.fill - _FILL_ROUND) / 0.06
+            worst = abs(diameter - length) / length
+        else:
+            cost = (abs(blob.length - length) + abs(blob.width - width)) / tol
+            cost += abs(blob.fill - (_FILL_ROUND if model.round else _FILL_RECT)) / 0.06
+            cost += 3.0 if model.domed else 0.0  # no sphere fits: hardly a ball
+            worst = max(abs(blob.width - width) / width, abs(blob.length - length) / length)
+        # Far too small or too large a footprint for the model: a fragment (of the arm, of an occluded
+        # object) or clutter, not this object.
+        cost += max(worst - 0.4, 0.0) / 0.04
         dz = blob.top - height
         if dz < -0.004:  # lower than the model: it cannot be this object (resting on anything)
             cost += (-dz - 0.004) / 0.003
-        elif model.type != "block":  # containers and plates normally stand on the table
+        elif not model.stacks:  # containers and plates normally stand on the table
             cost += max(dz - 0.005, 0.0) / 0.02
         if blob.hollow is not None:
-            cost += min(abs(blob.hollow - model.hollow_depth) / 0.008, 6.0)
+            if model.hollow_min is not None:
+                cost += min(max(model.hollow_min - blob.hollow, 0.0) / 0.008, 6.0)
+            else:
+                cost += min(abs(blob.hollow - model.hollow_depth) / 0.008, 6.0)
+        elif model.hollow_min is not None:  # middle unseen: a cup seen from the side shows no inside
+            cost += min(max(blob.cover - _HOLLOW_COVER, 0.0) / 0.08, 5.0)
+        elif model.stacks and not model.domed:  # ... a flat top would show there
+            cost += min(max(_HOLLOW_COVER - blob.cover, 0.0) / 0.08, 4.0)
+        if model.hollow_depth == 0 and model.hollow_min is None:
+            if blob.dome is not None:
+                expected = _DOME * height / 2 if model.domed else 0.0
+                cost += min(abs(blob.dome - expected) / 0.0025, 4.0)
+            if model.domed:
+                cost += min(max(blob.flat - _cap_share(height / 2) - 0.1, 0.0) / 0.08, 6.0)
+            elif model.stacks:
+                cost += min(max(0.6 - blob.flat, 0.0) / 0.08, 4.0)
         return cost
 
-    def _classify(self, blob: _Blob) -> None:
-        scored = sorted((self._model_cost(blob, m, s), m.type, s) for m in CATALOGUE for s in m.sizes)
+    def _classify(self, blob: _Blob, types: Sequence[str] | None = None, prefer: str | None = None) -> None:
+        """Best (type, size) for ``blob`` among ``types`` (all by default); ``prefer`` wins near-ties (1.0)."""
+        models = [m for m in CATALOGUE if types is None or m.type in types]
+        scored = sorted((self._model_cost(blob, m, s), m.type, s) for m in models for s in m.sizes)
+        if prefer is not None:
+            favourite = next((row for row in scored if row[1] == prefer), None)
+            if favourite is not None and favourite[0] <= scored[0][0] + 1.0:
+                scored.remove(favourite)
+                scored.insert(0, favourite)
         best_cost, best_type, best_size = scored[0]
         second = next((c for c, t, _ in scored[1:] if t != best_type), math.inf)
         blob.type, blob.size, blob.cost = best_type, best_size, best_cost
-        blob.margin = second - best_cost
+        blob.margin = max(second - best_cost, 0.0)
         height = _MODELS[best_type].sizes[best_size][2]
         lifted = blob.top - height
         blob.bottom = lifted if lifted > self.config.elevation_tolerance else 0.0
@@ -479,7 +808,7 @@ class ClassicalPerceiver:
             for below in blobs:
                 if below is top or abs(below.top - top.bottom) > 0.012:
                     continue
-                if below.type != "block" and below.cost < 4.0:
+                if not _MODELS[below.type].stacks and below.cost < 4.0:
                     continue  # a well-explained plate, bowl or tray needs no completion
                 gap = np.min(np.hypot(*(below.points[:, :2] - centre).T))
                 if gap <= side_top * 0.75 + 0.015:
@@ -497,7 +826,8 @@ class ClassicalPerceiver:
                 rot = np.array([[c, -s], [s, c]])
                 below.extra_xy = square @ rot.T + centre
                 self._measure(below)
-                self._classify(below)
+                # What carries a block and is hidden under it: a block (most likely) or a cylinder.
+                self._classify(below, types=_SUPPORTS, prefer="block")
                 log.debug(
                     "completed %s %s (%d parts) under %s %s", below.color, below.type, len(parts), top.color, top.type
                 )
@@ -515,14 +845,24 @@ class ClassicalPerceiver:
         model = _MODELS[blob.type]
         top = blob.top + self.config.table_z
         bottom = blob.bottom + self.config.table_z
-        if model.round:
+        if model.domed:  # a ball: the sphere of its size through its visible surface
+            r = model.sizes[blob.size][2] / 2
+            fit = blob.sphere or _fit_sphere(blob.points, r, np.array([blob.centre[0], blob.centre[1], top - r]))
+            if fit is not None:
+                cx, cy, cz = (float(v) for v in fit[0])
+                top, bottom = cz + r, cz - r
+            else:  # the fit went astray (too few points): keep the footprint's measures
+                cx, cy = blob.centre
+            ex = ey = 2 * r
+            yaw = 0.0
+        elif model.round:
             xy = blob.points[:, :2]
             if blob.extra_xy is not None:
                 xy = np.concatenate([xy, blob.extra_xy])
             lo, hi = xy.min(axis=0), xy.max(axis=0)
             cx, cy = (lo + hi) / 2
             ex, ey = hi - lo
-            yaw = 0.0
+            yaw = 0.0  # a round footprint has no direction (a mug's handle is inside its box)
         else:
             cx, cy = blob.rect[0]
             yaw = blob.yaw
@@ -569,7 +909,8 @@ class ClassicalPerceiver:
                 clusters.append([obj])
         fused = []
         for cluster in clusters:
-            weights = np.array([o.confidence * max(sum(e.pixels for e in o.evidence), 1) for o in cluster])
+            # Type votes: a sure view counts more than a large one (a cup seen from the side is big but unsure).
+            weights = np.array([o.confidence**2 * max(sum(e.pixels for e in o.evidence), 1) for o in cluster])
             weights = weights / weights.sum()
             votes: dict[str, float] = {}
             for o, w in zip(cluster, weights, strict=True):
