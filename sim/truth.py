@@ -7,6 +7,7 @@ import math
 from pydantic import BaseModel, ConfigDict
 
 Vec3 = tuple[float, float, float]
+ROUND_TYPES = frozenset({"bowl", "plate", "ball", "cylinder", "mug"})
 
 
 class ObjectTruth(BaseModel):
@@ -26,7 +27,10 @@ class ObjectTruth(BaseModel):
 
     @property
     def yaw(self) -> float:
-        """Rotation about z (radians) from the orientation quaternion."""
+        """Rotation about z (radians) from the orientation quaternion; 0 for round types, whose footprint
+        has no direction to align a grasp with (as a camera reports them too)."""
+        if self.type in ROUND_TYPES:
+            return 0.0
         x, y, z, w = self.orientation
         return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
 
