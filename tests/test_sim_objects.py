@@ -176,7 +176,7 @@ def test_set_object_pose_places_the_bottom(world: World) -> None:
         truth = world.truth_by_id()[t]
         assert truth.base_position == pytest.approx((0.6, -0.2 + 0.13 * i, 0.1), abs=1e-6)
         assert truth.position[2] - truth.extent[2] / 2 == pytest.approx(0.1, abs=1e-6)
-        assert truth.yaw == pytest.approx(0.5, abs=1e-6)
+        assert p.getEulerFromQuaternion(truth.orientation)[2] == pytest.approx(0.5, abs=1e-6)
 
 
 @pytest.mark.parametrize("content", ["block", "ball"])
