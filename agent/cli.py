@@ -106,6 +106,7 @@ def run(
     reasoner: Annotated[str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner).")] = "rules",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
     gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
+    video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
 ) -> None:
     """Run one episode and judge it on simulator truth.
@@ -125,7 +126,7 @@ def run(
             console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
             console.print(_describe(node, update), markup=False)
 
-    summary = run_episode(spec, seed, perception, reasoner, out, gui=gui, on_step=show)
+    summary = run_episode(spec, seed, perception, reasoner, out, gui=gui, video=video, on_step=show)
     if not quiet:
         console.print(f"run directory: {out}", markup=False)
     print(result_line(summary))

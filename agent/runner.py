@@ -29,6 +29,7 @@ from reasoning.reasoner import RulesReasoner
 from reasoning.verifier import Verifier
 from sim.skills import Skills
 from sim.truth import ObjectTruth
+from sim.video import VideoRecorder
 from sim.world import World
 
 log = logging.getLogger(__name__)
@@ -102,24 +103,29 @@ def run_episode(
     reasoner: str = "rules",
     out_dir: str | Path | None = None,
     gui: bool = False,
+    video: bool = False,
     on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
 ) -> Summary:
-    """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl`` and ``checkpoint.sqlite``."""
+    """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl`` and ``checkpoint.sqlite`` (and
+    ``episode.mp4`` from the front camera with ``video=True``) into ``out_dir``."""
     if reasoner not in REASONERS:
         raise ValueError(f"unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
     started = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt"):
+        for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4"):
             (out / name).unlink(missing_ok=True)
     trace_file = open(out / "trace.jsonl", "w", encoding="utf-8") if out is not None else None  # noqa: SIM115
     state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
     world: World | None = None
+    recorder: VideoRecorder | None = None
     initial: dict[str, ObjectTruth] = {}
     steps_seen = 0
     try:
         world = build_world(scenario, np.random.default_rng(seed), gui=gui)
+        if video and out is not None:
+            recorder = VideoRecorder(world, out / "episode.mp4")
         initial = world.truth_by_id()
         kb = KnowledgeBase()
         runtime = Runtime(
@@ -156,6 +162,8 @@ def run_episode(
         if trace_file is not None:
             trace_file.close()
     truth = world.truth_by_id() if world is not None else {}
+    if recorder is not None:
+        recorder.close()
     if world is not None:
         world.close()
     goal_ok = goal_holds(scenario.goal, truth, initial) if scenario.goal and truth else None

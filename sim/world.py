@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pybullet as p
@@ -49,6 +49,8 @@ class World:
         p.setGravity(0, 0, -9.81, physicsClientId=self.client)
         p.setTimeStep(TIME_STEP, physicsClientId=self.client)
         self.steps = 0
+        self.step_listeners: list[Callable[[World], None]] = []
+        """Called with the world after every physics step (e.g. a :class:`sim.video.VideoRecorder`)."""
         self.table = self._create_table()
         self.robot = PandaRobot(self)
         self.specs: dict[str, ObjectSpec] = {}
@@ -91,10 +93,17 @@ class World:
         set_pose(self.bodies[object_id], self.specs[object_id], position, yaw, self.client)
 
     def step(self, n: int = 1) -> None:
-        """Advance physics by ``n`` steps of ``TIME_STEP``."""
+        """Advance physics by ``n`` steps of ``TIME_STEP``, calling every step listener after each."""
+        if not self.step_listeners:
+            for _ in range(n):
+                p.stepSimulation(physicsClientId=self.client)
+            self.steps += n
+            return
         for _ in range(n):
             p.stepSimulation(physicsClientId=self.client)
-        self.steps += n
+            self.steps += 1
+            for listener in self.step_listeners:
+                listener(self)
 
     def settle(self, max_steps: int = 480, speed: float = 1e-3) -> None:
         """Step until every object is (almost) at rest, or ``max_steps`` have passed."""

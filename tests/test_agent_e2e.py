@@ -84,3 +84,17 @@ def test_checkpoint_holds_every_step(tmp_path: Path) -> None:
     saver = open_checkpointer(tmp_path / "checkpoint.sqlite")
     latest = saver.get_tuple({"configurable": {"thread_id": f"{scenario.name}-0"}})
     assert latest.checkpoint["channel_values"]["status"] == "refused"
+
+
+def test_video_records_the_episode(tmp_path: Path) -> None:
+    import cv2
+
+    scenario = load_scenario(PICK_PLACE / "blue_block_on_red_block.yaml")
+    summary = run_episode(scenario, seed=0, out_dir=tmp_path, video=True)
+    assert summary.passed
+    capture = cv2.VideoCapture(str(tmp_path / "episode.mp4"))
+    frames = 0
+    while capture.read()[0]:
+        frames += 1
+    assert frames >= 20
+    assert capture.get(cv2.CAP_PROP_FRAME_WIDTH) == 480
