@@ -170,6 +170,8 @@ class SimCamera:
         body: int | None = None,
     ) -> None:
         self.client = client
+        self.renderer = p.ER_TINY_RENDERER
+        """PyBullet renderer; :class:`sim.world.World` switches it to the EGL plugin's when one loads."""
         self.config = config or CameraConfig()
         self.name = self.config.name
         self._clock = clock
@@ -268,7 +270,7 @@ class SimCamera:
             c.height,
             viewMatrix=view,
             projectionMatrix=self._proj,
-            renderer=p.ER_TINY_RENDERER,
+            renderer=self.renderer,
             physicsClientId=self.client,
             **self._light(),
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import pkgutil
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -58,6 +60,22 @@ class World:
         self.cameras = [
             SimCamera(self.client, with_jitter(c, jitter), clock=self.time, body=self.robot.body) for c in configs
         ]
+        self.renderer = "tiny"
+        if os.environ.get("GROUNDSIGHT_RENDERER", "tiny").lower() == "egl" and not gui:
+            self.renderer = self._load_egl()
+        for cam in self.cameras:
+            cam.renderer = p.ER_BULLET_HARDWARE_OPENGL if self.renderer == "egl" else p.ER_TINY_RENDERER
+
+    def _load_egl(self) -> str:
+        """Load PyBullet's EGL renderer plugin (GPU, headless); fall back to TinyRenderer if it fails."""
+        loader = pkgutil.get_loader("eglRenderer")
+        plugin = -1
+        if loader is not None:
+            plugin = p.loadPlugin(loader.get_filename(), "_eglRendererPlugin", physicsClientId=self.client)
+        if plugin < 0:
+            log.warning("GROUNDSIGHT_RENDERER=egl but the EGL plugin did not load; using TinyRenderer")
+            return "tiny"
+        return "egl"
 
     def camera(self, name: str) -> SimCamera:
         """The camera called ``name``; ``KeyError`` naming the cameras this world has if there is none."""
