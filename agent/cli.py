@@ -217,7 +217,7 @@ def solve(
 def _results_table(results: list[dict[str, Any]]) -> Table:
     table = Table(title="groundsight eval")
     for col in ROW_COLUMNS:
-        table.add_column(col, justify="left" if col in ("scenario", "expect") else "right")
+        table.add_column(col, justify="left" if col in ("scenario", "expect") else "right", overflow="fold")
     for row in scenario_rows(results):
         table.add_row(*row)
     return table
