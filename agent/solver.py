@@ -6,6 +6,7 @@ bound that evaluations compare agents against. It uses the same geometry helpers
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from agent.scenario import Scenario
 from agent.sim_bridge import build_world
 from perception.relations import RELATIONS
 from reasoning.planner import free_spot, release_point
+from sim.objects import dimensions
 from sim.skills import SkillResult, Skills
 from sim.truth import ObjectTruth
 from sim.world import World
@@ -26,6 +28,17 @@ ATTEMPTS = 3
 """Tries per sub-goal (a slipped grasp is retried from the new true state)."""
 SIDE_GAP = 0.05
 """Gap (m) left between two objects placed side by side for left_of / right_of / in_front_of / behind / near."""
+
+
+def inner_footprint(obj: ObjectTruth) -> tuple[float, float]:
+    """Sides (in the object's own frame) of the rectangle that objects can be put in or on."""
+    d = dimensions(obj.type, obj.size)
+    if obj.type == "tray":
+        return (d["length"] - 2 * d["wall"], d["width"] - 2 * d["wall"])
+    if "radius" in d:  # the square inscribed in a round object (minus its wall, if any)
+        side = (d["radius"] - d.get("wall", 0.0)) * math.sqrt(2)
+        return (side, side)
+    return (d["side"], d["side"]) if "side" in d else (obj.extent[0], obj.extent[1])
 
 
 class SolverResult(BaseModel):
@@ -102,7 +115,13 @@ class ScriptedSolver:
         tgt = truth[target]
         occupants = [o for o in truth.values() if o.id not in (oid, target) and RELATIONS[relation](o, tgt)]
         size = max(truth[oid].extent[:2])
-        self._place_at(release_point(relation, tgt, free_spot(tgt, occupants, size)))
+        spot = free_spot(tgt, occupants, size, sides=inner_footprint(tgt), yaw=self._yaw(target))
+        self._place_at(release_point(relation, tgt, spot))
+
+    def _yaw(self, oid: str) -> float:
+        """True yaw of the body (also for round types, whose reported yaw is 0)."""
+        x, y, z, w = self.truth()[oid].orientation
+        return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
 
     def _beside(self, oid: str, ref: str, relation: str) -> None:
         if not self._pick(oid):

@@ -60,18 +60,31 @@ def release_point(relation: str, target: Boxed, at: tuple[float, float] | None =
     return (x, y, z + half_height)
 
 
-def free_spot(target: Boxed, occupants: Sequence[Boxed], size: float, margin: float = 0.012) -> tuple[float, float]:
+def free_spot(
+    target: Boxed,
+    occupants: Sequence[Boxed],
+    size: float,
+    margin: float = 0.012,
+    sides: tuple[float, float] | None = None,
+    yaw: float = 0.0,
+) -> tuple[float, float]:
     """The point of ``target``'s footprint, at least ``size / 2 + margin`` from its edge, that lies farthest
-    from the objects already in or on it (its centre when it is empty)."""
+    from the objects already in or on it (its centre when it is empty).
+
+    The footprint is a ``sides`` rectangle turned by ``yaw`` about the target's centre; by default the
+    target's axis-aligned box (whose corners lie outside a turned tray, so pass the true sides when known).
+    """
     cx, cy = target.position[0], target.position[1]
     if not occupants:
         return (cx, cy)
-    hx = max(0.0, target.extent[0] / 2 - size / 2 - margin)
-    hy = max(0.0, target.extent[1] / 2 - size / 2 - margin)
+    lx, ly = sides if sides is not None else (target.extent[0], target.extent[1])
+    hx, hy = max(0.0, lx / 2 - size / 2 - margin), max(0.0, ly / 2 - size / 2 - margin)
+    c, s = np.cos(yaw), np.sin(yaw)
     best, best_gap = (cx, cy), -1.0
     for fx in np.linspace(-1.0, 1.0, 9):
         for fy in np.linspace(-1.0, 1.0, 9):
-            x, y = cx + fx * hx, cy + fy * hy
+            u, v = fx * hx, fy * hy
+            x, y = cx + c * u - s * v, cy + s * u + c * v
             gap = min(float(np.hypot(x - o.position[0], y - o.position[1])) for o in occupants)
             if gap > best_gap + 1e-9:
                 best, best_gap = (x, y), gap

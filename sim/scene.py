@@ -15,7 +15,7 @@ WORKSPACE_Y = (-0.28, 0.28)
 HANDOVER_ZONE = ((0.40, 0.70), (-0.15, 0.15), (0.18, 0.45))
 """Box (x, y, z ranges in metres) in front of the robot, above the table, where a person takes an object
 from the gripper. An object handed over is held with its centre inside this box."""
-CLEARANCE = 0.02
+CLEARANCE = 0.05
 """Minimum gap between the covering circles of two objects."""
 JITTER = 0.02
 """Per-seed jitter (metres) of objects whose position the scenario fixed, when ``randomize`` is on."""
@@ -44,15 +44,11 @@ def place_objects(
     placed: list[ObjectSpec] = []
 
     def free(x: float, y: float, r: float) -> bool:
-        return all(
-            math.hypot(x - o.x, y - o.y) >= r + footprint_radius(o.type, o.size) + CLEARANCE for o in placed
-        )
+        return all(math.hypot(x - o.x, y - o.y) >= r + footprint_radius(o.type, o.size) + CLEARANCE for o in placed)
 
     fixed = [r for r in requests if r.x is not None and r.y is not None]
     # largest first: a big tray finds room before the small blocks are scattered
-    loose = sorted(
-        (r for r in requests if r.x is None or r.y is None), key=lambda r: -footprint_radius(r.type, r.size)
-    )
+    loose = sorted((r for r in requests if r.x is None or r.y is None), key=lambda r: -footprint_radius(r.type, r.size))
     out: dict[str, ObjectSpec] = {}
     for req in fixed + loose:
         radius = footprint_radius(req.type, req.size)
