@@ -37,12 +37,17 @@ def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False)
 
 
 class SimTruthSource:
-    """Implements perception's ``TruthSource`` from a live :class:`World` (perception never imports sim)."""
+    """Implements perception's ``TruthSource`` from a live :class:`World` (perception never imports sim).
 
-    def __init__(self, world: World) -> None:
+    ``world`` may be swapped between episodes (benchmarks reuse one source); None reports no objects.
+    """
+
+    def __init__(self, world: World | None = None) -> None:
         self.world = world
 
     def truth_objects(self) -> list[TruthObject]:
+        if self.world is None:
+            return []
         return [
             TruthObject(
                 id=t.id,

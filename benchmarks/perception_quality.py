@@ -30,9 +30,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from agent.sim_bridge import SimTruthSource
 from perception.frame import Frame  # noqa: E402
 from perception.objects import SceneObject  # noqa: E402
-from perception.perceivers import OraclePerceiver, Perceiver, TruthObject, make_perceiver  # noqa: E402
+from perception.perceivers import OraclePerceiver, Perceiver, make_perceiver  # noqa: E402
 from sim.camera import CameraJitter  # noqa: E402
 from sim.objects import COLORS, SIZES, ObjectSpec, dimensions  # noqa: E402
 from sim.scene import PlacementError, PlacementRequest, place_objects, random_requests  # noqa: E402
@@ -47,36 +48,6 @@ CONTENTS = {"bowl": ("block", "ball", "cylinder"), "tray": ("block", "ball", "cy
 CONTENTS |= {"block": ("block",), "mug": ("block", "ball")}
 """What may be put into or onto each host type (a mug takes only small things, see ``content_size``)."""
 TARGETS = {"precision": 0.98, "recall": 0.95, "colour": 0.97, "type": 0.97, "median_mm": 10.0}
-
-
-def yaw_of(quaternion: tuple[float, float, float, float]) -> float:
-    """Rotation about z of an (x, y, z, w) quaternion."""
-    x, y, z, w = quaternion
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
-def truth_object(t: ObjectTruth) -> TruthObject:
-    """Simulator truth as the oracle perceiver wants it."""
-    return TruthObject(
-        id=t.id,
-        type=t.type,
-        color=t.color,
-        size=t.size,
-        position=t.position,
-        extent=t.extent,
-        yaw=yaw_of(t.orientation),
-        body=t.body,
-    )
-
-
-class WorldTruth:
-    """A :class:`perception.perceivers.TruthSource` over a live world (what agent's adapter does)."""
-
-    def __init__(self, world: World | None) -> None:
-        self.world = world
-
-    def truth_objects(self) -> list[TruthObject]:
-        return [truth_object(t) for t in self.world.truth()] if self.world is not None else []
 
 
 def floor_height(obj_type: str, size: str) -> float:
@@ -244,7 +215,7 @@ def run(
     from rich.table import Table
 
     console = Console(width=120)
-    truth = WorldTruth(None)
+    truth = SimTruthSource(None)
     perceivers: dict[str, Perceiver] = {
         name: OraclePerceiver(truth) if name == "oracle" else make_perceiver(name) for name in names
     }

@@ -9,6 +9,7 @@ import numpy as np
 import pybullet as p
 import pytest
 
+from agent.sim_bridge import SimTruthSource
 from perception.colors import COLOR_NAMES, GAIN, REFERENCE_ALBEDO, ColorClassifier, classify_color
 from perception.frame import Frame
 from perception.objects import Percept, SceneObject
@@ -18,7 +19,6 @@ from perception.perceivers import (
     OraclePerceiver,
     Perceiver,
     PerceptionError,
-    TruthObject,
     TruthSource,
     make_perceiver,
 )
@@ -32,33 +32,6 @@ CENTRE_TOLERANCE = 0.01
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def yaw_of(q: Sequence[float]) -> float:
-    x, y, z, w = q
-    return math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z))
-
-
-class WorldTruth:
-    """The simulator-to-perception truth adapter, as agent builds it (perception never imports sim)."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    def truth_objects(self) -> list[TruthObject]:
-        return [
-            TruthObject(
-                id=t.id,
-                type=t.type,
-                color=t.color,
-                size=t.size,
-                position=t.position,
-                extent=t.extent,
-                yaw=yaw_of(t.orientation),
-                body=t.body,
-            )
-            for t in self.world.truth()
-        ]
 
 
 def put_on(world: World, spec: ObjectSpec, z: float) -> None:
@@ -455,7 +428,7 @@ def test_colour_evidence_under_lighting_jitter() -> None:
             world.add_object(ObjectSpec("brown_mug", "mug", "brown", "medium", 0.4, -0.15))
             world.settle()
             frame = world.cameras[0].read()
-            oracle = OraclePerceiver(WorldTruth(world)).perceive([frame])
+            oracle = OraclePerceiver(SimTruthSource(world)).perceive([frame])
         for obj in oracle.objects:
             (evidence,) = obj.evidence
             assert colour_contradiction(frame, evidence, obj.color) is None, (seed, obj.id)
@@ -500,7 +473,7 @@ def test_oracle_returns_truth_with_segmentation_evidence(world: World) -> None:
     put_on(world, ObjectSpec("lid_block", "block", "white", "medium", 0.52, 0.0), 0.051)
     world.settle()
     frame = world.cameras[0].read()
-    source = WorldTruth(world)
+    source = SimTruthSource(world)
     assert isinstance(source, TruthSource)
     percept = OraclePerceiver(source).perceive([frame])
     assert percept.perceiver == "oracle"
@@ -520,7 +493,7 @@ def test_oracle_returns_truth_with_segmentation_evidence(world: World) -> None:
 def test_make_perceiver(world: World) -> None:
     classical = make_perceiver("classical")
     assert isinstance(classical, Perceiver) and classical.name == "classical"
-    oracle = make_perceiver("oracle", truth=WorldTruth(world))
+    oracle = make_perceiver("oracle", truth=SimTruthSource(world))
     assert isinstance(oracle, Perceiver) and oracle.name == "oracle"
     assert set(PERCEIVERS) == {"classical", "oracle"}
     with pytest.raises(ValueError, match="unknown perceiver 'magic'; known: classical, oracle"):
