@@ -1,4 +1,4 @@
-"""Pick and place skills for the simulated Panda, driven by *perceived* geometry.
+"""Pick, place and push skills for the simulated Panda, driven by *perceived* geometry.
 
 The agent calls :class:`Skills` with what it perceived (an object's axis-aligned box and footprint yaw, a
 target surface height); nothing here reads simulator truth about objects. The only feedback the skills use
@@ -8,6 +8,10 @@ contact forces on the hand and the held object (what a wrist force sensor would 
 Grasp: **physical, friction only.** The hand comes down from above with its fingers across the object's
 narrower footprint side, the fingers close under a force limit (a gear constraint keeps them symmetric)
 and finger friction carries the object. No fixed constraint is ever created.
+
+Push: **physical, contact only.** The closed fingers come down behind the object and sweep along the
+table; the push ends a given distance after the fingers first touched something (what a wrist force sensor
+would feel), so that the object moves that far whatever its exact shape or perceived position.
 
 Every skill plans its whole Cartesian path with inverse kinematics before it moves, so an unreachable
 target is reported without moving anything. Failures are reported, never hidden: see
@@ -24,14 +28,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pybullet as p
 from pydantic import BaseModel, ConfigDict, Field
 
 from sim.robot import (
     FINGER_LINKS,
     FINGER_MAX,
     FINGERTIP_BELOW_EE,
+    IK_ORIENTATION_TOLERANCE,
+    IK_TOLERANCE,
+    PALM_ABOVE_EE,
     PandaRobot,
     Unreachable,
+    down_orientation,
     wrap_angle,
 )
 from sim.scene import HANDOVER_ZONE
@@ -47,12 +56,14 @@ FAILURE_REASONS = {
     "invalid_input": "a position or extent is not finite, or an extent is not positive",
     "unreachable": "a target lies outside the arm's reach (or its IK residual exceeds 1 cm); nothing moved",
     "too_wide": "the object is wider than the open gripper",
-    "already_holding": "pick was asked while the gripper already holds an object",
+    "already_holding": "pick or push was asked while the gripper already holds an object",
     "nothing_grasped": "the fingers closed on nothing",
     "dropped": "the object was lost while lifting or carrying it",
     "not_holding": "place was asked while the gripper holds nothing",
     "blocked": "the hand came down on something well before its grasp/release height; it backed off",
     "motion_failed": "the arm could not follow its planned path",
+    "missed": "push swept its whole stroke without touching anything (nothing where the object was perceived)",
+    "lost_contact": "push lost the object on the way (it slid off the fingers or rolled away) before the distance",
 }
 """Machine-friendly ``SkillResult.reason`` values and what they mean."""
 
@@ -79,6 +90,33 @@ FINGER_CLEARANCE = 0.0125
 """Before a grasp, each finger opens this far beyond the object's side (when the gripper allows)."""
 SQUARE_TOLERANCE = 0.005
 """Footprint sides closer than this are treated as a square (the grasp yaw is then taken mod 90 deg)."""
+PUSH_CLEARANCE = 0.025
+"""Before a push, the closed fingers come down this far behind the object's (perceived) box."""
+PUSH_HEIGHT = 0.02
+"""The grasp target pushes at most this high above the object's bottom (and no higher than its centre)."""
+PUSH_FINGERTIP_GAP = 0.005
+"""... but always with the fingertips at least this far above the object's bottom (the table)."""
+PUSH_SLACK = 0.03
+"""The planned stroke reaches this much beyond where the push should end, for an object farther than
+perceived; the push itself stops ``distance`` after the first contact."""
+PUSH_BACKOFF = 0.01
+"""After a push, the hand backs off this far from the object before it rises."""
+PUSH_SPEED = 0.1
+"""Hand speed while pushing (m/s): slow, so that the object slides along instead of being knocked away."""
+PUSH_TILT = 0.2
+"""While pushing, the hand leans this far (radians) with its fingertips forward. The closed fingers are
+wider at the top than at the tips, so an upright hand would touch an object with the top of its fingers
+first, at the object's top edge, and tip it over; leaning, the fingertips lead and push low."""
+MAX_JOINT_STEP = 0.5
+"""Largest joint change (radians) between two waypoints of a push's leaning lines."""
+PUSH_LOST_TRAVEL = 0.02
+"""A push stops, failed, when the hand has moved this far since it last felt the object (it slid off)."""
+PUSH_TOUCH_FORCE = 0.5
+"""The push counts as touching the object once the hand and fingers feel this much force (newtons)."""
+FINGERS_HALF_DEPTH = 0.0145
+"""Half the depth of the closed finger pair, across the fingers' closing direction (metres)."""
+HAND_HALF_DEPTH = 0.036
+"""Half the depth of the hand above the fingers, across the closing direction (metres)."""
 
 
 class SkillResult(BaseModel):
@@ -143,6 +181,30 @@ def _vec3(value: Any) -> Vec3 | None:
     return out if len(out) == 3 and all(math.isfinite(v) for v in out) else None  # type: ignore[return-value]
 
 
+def _direction(value: Any) -> tuple[float, float] | None:
+    """A unit vector on the table from a vector ``(dx, dy)`` (normalised) or an angle in radians, or None."""
+    try:
+        if isinstance(value, int | float) or getattr(value, "ndim", None) == 0:
+            angle = float(value)
+            return (math.cos(angle), math.sin(angle)) if math.isfinite(angle) else None
+        dx, dy = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    norm = math.hypot(dx, dy)
+    if not math.isfinite(norm) or norm < 1e-6:
+        return None
+    return dx / norm, dy / norm
+
+
+def _leaning_orientation(yaw: float, tilt: float, direction: tuple[float, float]) -> tuple[float, ...]:
+    """The hand down and rotated ``yaw`` (see :func:`sim.robot.down_orientation`), then leaned by ``tilt``
+    radians so that its fingertips point forward along the table ``direction``."""
+    dx, dy = direction
+    half = tilt / 2
+    lean = (dy * math.sin(half), -dx * math.sin(half), 0.0, math.cos(half))  # about (dy, -dx, 0)
+    return tuple(p.multiplyTransforms((0, 0, 0), lean, (0, 0, 0), down_orientation(yaw))[1])
+
+
 def _nearest_yaw(yaw: float, symmetry: float, reference: float) -> float:
     """The angle equivalent to ``yaw`` modulo ``symmetry`` that is closest to ``reference``."""
     k = round((reference - yaw) / symmetry)
@@ -150,7 +212,7 @@ def _nearest_yaw(yaw: float, symmetry: float, reference: float) -> float:
 
 
 class Skills:
-    """Pick, place and home for the simulated Panda (a :class:`RobotInterface`-shaped object).
+    """Pick, place, push, handover and home for the simulated Panda (a :class:`RobotInterface`-shaped object).
 
     Args:
         world: the :class:`sim.world.World` whose robot this drives.
@@ -183,6 +245,83 @@ class Skills:
             q = path[-1]
         return paths
 
+    def _plan_leaning(
+        self,
+        start: tuple[Vec3, float, float],
+        waypoints: list[tuple[Vec3, float, float]],
+        direction: tuple[float, float],
+        start_joints: Sequence[float],
+        segment: float = 0.02,
+    ) -> list[list[tuple[float, ...]]]:
+        """Like :meth:`_plan` for ``(position, yaw, tilt)`` waypoints: straight lines along which the hand
+        leans ``tilt`` radians towards ``direction`` (interpolated), from the pose ``start`` that the arm has
+        at ``start_joints``. Raises :class:`Unreachable` like :meth:`PandaRobot.plan_line`, and also when
+        the IK solution jumps more than :data:`MAX_JOINT_STEP` between waypoints (another arm configuration:
+        the hand would leave the line)."""
+        paths: list[list[tuple[float, ...]]] = []
+        q = tuple(start_joints)
+        pos0, yaw0, tilt0 = start
+        for pos, yaw, tilt in waypoints:
+            self.robot.check_reach(pos)
+            dyaw = wrap_angle(yaw - yaw0)
+            n = max(1, math.ceil(max(math.dist(pos0, pos) / segment, abs(dyaw) / 0.15, abs(tilt - tilt0) / 0.05)))
+            path: list[tuple[float, ...]] = []
+            for i in range(1, n + 1):
+                f = i / n
+                at = tuple(a + (b - a) * f for a, b in zip(pos0, pos, strict=True))
+                orn = _leaning_orientation(yaw0 + dyaw * f, tilt0 + (tilt - tilt0) * f, direction)
+                sol = self.robot.kin.solve(at, orn, q)
+                if sol.residual > IK_TOLERANCE or sol.orientation_error > IK_ORIENTATION_TOLERANCE:
+                    raise Unreachable(
+                        at,
+                        sol.residual,
+                        f"IK residual {sol.residual * 1000:.1f} mm, orientation error {sol.orientation_error:.3f} rad",
+                    )
+                jump = max(abs(a - b) for a, b in zip(sol.joints, q, strict=True))
+                if jump > MAX_JOINT_STEP:
+                    raise Unreachable(at, sol.residual, f"IK jumps {jump:.2f} rad between waypoints (no straight line)")
+                path.append(sol.joints)
+                q = sol.joints
+            paths.append(path)
+            pos0, yaw0, tilt0 = pos, yaw, tilt
+        return paths
+
+    def _push_retreat(
+        self,
+        stopped: Vec3,
+        hand_yaw: float,
+        tilt: float,
+        direction: tuple[float, float],
+        seed: Sequence[float],
+        heights: Sequence[float],
+    ) -> None:
+        """After a push: back off :data:`PUSH_BACKOFF` straightening up, then rise to the first of ``heights``
+        that a straight line reaches. IK is seeded with ``seed`` (the planned sweep's joints nearest to where
+        the hand stopped), so that the retreat keeps the arm configuration checked before the push. If no
+        line works, the hand rises as far as it can. Never raises."""
+        dx, dy = direction
+        retreat = (stopped[0] - dx * PUSH_BACKOFF, stopped[1] - dy * PUSH_BACKOFF, stopped[2])
+        error: Unreachable | None = None
+        for rise_z in sorted({round(h, 4) for h in heights if h > stopped[2]}, reverse=True):
+            try:
+                paths = self._plan_leaning(
+                    (stopped, hand_yaw, tilt),
+                    [(retreat, hand_yaw, 0.0), ((retreat[0], retreat[1], rise_z), hand_yaw, 0.0)],
+                    direction,
+                    seed,
+                )
+                jump = max(abs(a - b) for a, b in zip(paths[0][0], self.robot.joint_positions(), strict=True))
+                if jump > MAX_JOINT_STEP:
+                    raise Unreachable(retreat, 0.0, f"the arm is {jump:.2f} rad off its planned configuration")
+            except Unreachable as exc:
+                error = exc
+                continue
+            for path in paths:
+                self.robot.follow(path, speed=LIFT_SPEED)
+            return
+        log.warning("push: cannot back off along a line (%s); rising as far as possible", error)
+        self._recover(open_gripper=False)
+
     def _lift_plan(self, min_z: float) -> list[tuple[Vec3, float]]:
         """A vertical move up to ``min_z`` if the hand is lower than that, else nothing."""
         x, y, z = self.robot.ee_position()
@@ -206,6 +345,15 @@ class Skills:
         with contextlib.suppress(Unreachable):
             self.robot.move_to((x, y, max(z + 0.05, SAFE_HEIGHT)), self.robot.ee_yaw(), speed=LIFT_SPEED)
         self.robot.go_home()
+
+    def _push_force(self, ignore: int | None) -> float:
+        """Total normal force (newtons) on the hand and fingers from anything but ``ignore`` (the table).
+
+        What a wrist force sensor feels while pushing; unlike a contact list it ignores the speculative
+        contacts PyBullet reports a few millimetres before two shapes touch.
+        """
+        pts = p.getContactPoints(bodyA=self.robot.body, physicsClientId=self.robot.client)
+        return sum(c[9] for c in pts if c[2] not in (self.robot.body, ignore))
 
     @property
     def holding(self) -> bool:
@@ -475,3 +623,206 @@ class Skills:
         self.robot.open_gripper()
         self.robot.go_home()
         return self._result("place", True, None, f"released at z={release_z:.3f}", t0, **detail)
+
+    def push(
+        self,
+        position: Sequence[float],
+        extent: Sequence[float],
+        direction: tuple[float, float] | float,
+        distance: float,
+    ) -> SkillResult:
+        """Push an object along the table with the closed fingers, then go home.
+
+        The gripper closes, the hand comes down behind the object (on the side opposite to ``direction``,
+        the fingers :data:`PUSH_CLEARANCE` clear of its box) to a pushing height a bit below the object's
+        centre (at most :data:`PUSH_HEIGHT` above its bottom, the fingertips above the table), then moves
+        in a straight line along ``direction``. The push stops ``distance`` after the fingers first touched
+        something (or at the end of the planned stroke, which reaches :data:`PUSH_SLACK` beyond the
+        expected end); the hand backs off, rises and goes home, and the gripper opens again.
+
+        The fingers' closing direction is kept across the push, so that the wide side of the closed finger
+        pair pushes and the hand's narrow side leads; the hand leans :data:`PUSH_TILT` with its fingertips
+        forward, so that it pushes low and does not tip the object over (less, or upright, where the leaning
+        pose is out of reach). For an object taller than the hand's underside at the pushing height, the
+        hand starts far enough back that it does not come down on the object. Contact is what the wrist
+        would feel (contact forces on the hand); if it is lost for :data:`PUSH_LOST_TRAVEL` of hand travel
+        (the object slid off the fingers), the push stops.
+
+        Pushing with a point-like pusher is not stable: a block hit on its corner turns, and any object may
+        drift sideways a little (about 1.5 cm on average over 10 cm in the simulation), more on long pushes.
+        Observe the result.
+
+        Args:
+            position: centre (x, y, z) of the object's axis-aligned 3D box, world frame, metres.
+            extent: full size (x, y, z) of that box.
+            direction: where to push, as a vector ``(dx, dy)`` on the table (normalised here) or an angle
+                in radians from +x towards +y.
+            distance: how far to push the object (metres), e.g. 0.05 to 0.2.
+
+        Returns:
+            A :class:`SkillResult`; ``reason`` is one of ``invalid_input``, ``already_holding``,
+            ``unreachable`` (nothing moved), ``blocked`` (the descent came down on something), ``missed``
+            (the stroke touched nothing), ``lost_contact`` (the object slid off the fingers) or
+            ``motion_failed`` on failure. ``detail`` holds the planned ``start`` and ``end`` of the stroke
+            (grasp-target positions; the end includes :data:`PUSH_SLACK`), ``direction`` and ``distance``;
+            once planned, ``hand_yaw`` and ``tilt``; after a sweep, ``contact_at``, ``stopped_at`` and
+            ``pushed`` (hand travel since the first contact, about the object's travel).
+        """
+        t0 = time.perf_counter()
+        pos, ext, unit = _vec3(position), _vec3(extent), _direction(direction)
+        try:
+            distance = float(distance)
+        except (TypeError, ValueError):
+            distance = math.nan
+        if pos is None or ext is None:
+            return self._result("push", False, "invalid_input", "position/extent must be 3 finite numbers", t0)
+        if min(ext) <= 0:
+            return self._result("push", False, "invalid_input", f"extent {ext} must be positive", t0)
+        if unit is None:
+            return self._result("push", False, "invalid_input", "direction must be a non-zero (dx, dy) or an angle", t0)
+        if not math.isfinite(distance) or distance <= 0:
+            return self._result("push", False, "invalid_input", f"distance {distance} must be positive", t0)
+        if self.robot.holding():
+            return self._result("push", False, "already_holding", "the gripper holds an object", t0)
+        x, y, z = pos
+        ex, ey, ez = ext
+        dx, dy = unit
+        bottom, top = z - ez / 2, z + ez / 2
+
+        # Pushing height of the grasp target: a bit below the centre, the fingertips above the support.
+        push_z = max(bottom + min(ez / 2, PUSH_HEIGHT), bottom + FINGERTIP_BELOW_EE + PUSH_FINGERTIP_GAP)
+        # How far the box reaches along the push direction: its corner (a turned block may reach it) and,
+        # for the stroke length, the inscribed ellipse (a round object only reaches that far).
+        reach_box = ex / 2 * abs(dx) + ey / 2 * abs(dy)
+        reach_round = math.hypot(ex / 2 * dx, ey / 2 * dy)
+        offset = reach_box + FINGERS_HALF_DEPTH + PUSH_CLEARANCE
+        if top > push_z + PALM_ABOVE_EE - 0.005:  # the hand would overhang a tall object: keep it clear too
+            offset = max(offset, reach_box + HAND_HALF_DEPTH + 0.01)
+        stroke = offset - FINGERS_HALF_DEPTH - reach_round + distance + PUSH_SLACK
+        start = (x - dx * offset, y - dy * offset, push_z)
+        end = (start[0] + dx * stroke, start[1] + dy * stroke, push_z)
+        back = (end[0] - dx * PUSH_BACKOFF, end[1] - dy * PUSH_BACKOFF, push_z)
+        above_z = max(top + APPROACH_CLEARANCE, push_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
+        angle = math.atan2(dy, dx)
+        detail: dict[str, Any] = {
+            "start": start,
+            "end": end,
+            "direction": (dx, dy),
+            "distance": distance,
+        }
+
+        # The fingers close across the push: hand yaw = push angle (mod pi). Try the yaw nearer the radial
+        # direction first, then the other one; lean less (or not at all) where leaning is out of reach.
+        first = _nearest_yaw(angle, math.pi, math.atan2(start[1], start[0]))
+        error: Unreachable | None = None
+        plan: tuple[float, float, list[list[tuple[float, ...]]]] | None = None
+        yaws = (first, wrap_angle(first + math.pi))
+        candidates = [(lean, yaw) for lean in (PUSH_TILT, PUSH_TILT / 2, 0.0) for yaw in yaws]
+        for tilt, hand_yaw in candidates:
+            try:
+                above = (start[0], start[1], above_z)
+                approach = self._plan([*self._lift_plan(SAFE_HEIGHT), (above, hand_yaw)])
+                # come down leaning, sweep, back off straightening up, rise
+                descend, sweep, _, _ = self._plan_leaning(
+                    (above, hand_yaw, 0.0),
+                    [
+                        (start, hand_yaw, tilt),
+                        (end, hand_yaw, tilt),
+                        (back, hand_yaw, 0.0),
+                        ((back[0], back[1], above_z), hand_yaw, 0.0),
+                    ],
+                    (dx, dy),
+                    approach[-1][-1],
+                )
+            except Unreachable as exc:
+                error = error or exc
+                continue
+            plan = (tilt, hand_yaw, [*approach, descend, sweep])
+            break
+        if plan is None:
+            assert error is not None
+            return self._result("push", False, "unreachable", str(error), t0, target=error.target, **detail)
+        tilt, hand_yaw, paths = plan
+        *approach, descend, sweep = paths
+        detail["hand_yaw"] = round(hand_yaw, 4)
+        detail["tilt"] = tilt
+
+        self.robot.close_gripper()
+        for path in approach:
+            self.robot.follow(path, speed=TRANSIT_SPEED)
+        motion = self.robot.follow(
+            descend, speed=APPROACH_SPEED, monitor=lambda: not self.robot.downward_contacts(), monitor_every=1
+        )
+        if not motion.ok:
+            height = self.robot.ee_position()[2] - push_z
+            self._recover(open_gripper=True)
+            why = "came down on something" if motion.aborted else "could not reach"
+            return self._result(
+                "push",
+                False,
+                "blocked" if motion.aborted else "motion_failed",
+                f"the hand {why} {height * 1000:.0f} mm above the pushing height",
+                t0,
+                **detail,
+            )
+
+        table = getattr(self.world, "table", None)
+        contact: list[float] = []  # hand travel along the push when something was first / last touched
+
+        def travel() -> float:
+            hx, hy, _ = self.robot.ee_position()
+            return (hx - start[0]) * dx + (hy - start[1]) * dy
+
+        def pushing() -> bool:
+            s = travel()
+            if self._push_force(table) > PUSH_TOUCH_FORCE:
+                if not contact:
+                    contact.extend((s, s))
+                    hx, hy, hz = self.robot.ee_position()
+                    detail["contact_at"] = (round(hx, 4), round(hy, 4), round(hz, 4))
+                    log.info("push: contact after %.1f mm of the stroke", s * 1000)
+                contact[1] = s
+            if not contact:
+                return True
+            return s - contact[0] < distance and s - contact[1] < PUSH_LOST_TRAVEL
+
+        motion = self.robot.follow(sweep, speed=PUSH_SPEED, monitor=pushing, monitor_every=1)
+        stopped = self.robot.ee_position()
+        detail["stopped_at"] = tuple(round(v, 4) for v in stopped)
+        stopped_travel = travel()
+        lost = bool(contact) and stopped_travel - contact[1] >= PUSH_LOST_TRAVEL
+        pushed = stopped_travel - contact[0] if contact else 0.0
+        detail["pushed"] = round(pushed, 4)
+
+        # Back off from the object straightening up, rise, go home; open the gripper again.
+        seed = min(sweep, key=lambda q: math.dist(self.robot.kin.forward(q)[0], stopped))
+        self._push_retreat(stopped, hand_yaw, tilt, (dx, dy), seed, (above_z, top + 0.04, stopped[2] + 0.04))
+        self.robot.go_home()
+        self.robot.open_gripper()
+
+        if not contact:
+            return self._result(
+                "push", False, "missed", f"the {stroke * 100:.1f} cm stroke touched nothing", t0, **detail
+            )
+        if lost:
+            return self._result(
+                "push",
+                False,
+                "lost_contact",
+                f"the object slipped off the fingers after {(contact[1] - contact[0]) * 100:.1f} cm of pushing",
+                t0,
+                **detail,
+            )
+        if not motion.ok and not motion.aborted:
+            return self._result(
+                "push",
+                False,
+                "motion_failed",
+                f"the hand could not follow the push ({motion.error * 1000:.1f} mm off) after {pushed * 100:.1f} cm",
+                t0,
+                **detail,
+            )
+        message = f"pushed {pushed * 100:.1f} cm towards ({dx:.2f}, {dy:.2f})"
+        if pushed < distance - 0.005:
+            message += f", {distance * 100:.1f} cm asked: the stroke ended first (the object was farther than seen)"
+        return self._result("push", True, None, message, t0, **detail)
