@@ -5,6 +5,7 @@ See ``DESIGN.md`` for the contract. Every problem is reported as ``FILE: FIELD: 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from sim.objects import COLORS, OBJECT_TYPES
+from sim.objects import COLORS, OBJECT_TYPES, footprint_radius
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
 LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over")
@@ -106,6 +107,18 @@ class Scenario(BaseModel):
                 base = f"{obj.color}_{obj.type}"
                 seen[base] += 1
                 obj.id = base if counts[base] == 1 else f"{base}_{seen[base]}"
+        placed = [o for o in self.scene.objects if o.position is not None]
+        for i, a in enumerate(placed):
+            for b in placed[:i]:
+                gap = (
+                    math.dist(a.position, b.position)
+                    - footprint_radius(a.type, a.size)
+                    - footprint_radius(b.type, b.size)
+                )
+                if gap < 0:
+                    k = self.scene.objects.index(a)
+                    where = f"scene.objects[{k}].position"
+                    raise _FieldProblem(where, f"{a.id} overlaps {b.id} by {-gap * 100:.1f} cm")
         ids = [o.id for o in self.scene.objects]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -122,7 +135,7 @@ class Scenario(BaseModel):
         return [o.id for o in self.scene.objects]  # type: ignore[misc]
 
 
-class _GoalProblem(ValueError):
+class _FieldProblem(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field, self.problem = field, problem
@@ -131,27 +144,27 @@ class _GoalProblem(ValueError):
 def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
     """Validate a goal expression recursively; raise with the exact field path."""
     if not isinstance(goal, dict) or len(goal) != 1:
-        raise _GoalProblem(where, f"must be a mapping with exactly one predicate ({', '.join(PREDICATES)})")
+        raise _FieldProblem(where, f"must be a mapping with exactly one predicate ({', '.join(PREDICATES)})")
     ((key, value),) = goal.items()
     here = f"{where}.{key}"
     if key not in PREDICATES:
-        raise _GoalProblem(here, f"unknown predicate {key!r} (known: {', '.join(PREDICATES)})")
+        raise _FieldProblem(here, f"unknown predicate {key!r} (known: {', '.join(PREDICATES)})")
     if key == "not":
         _check_goal(value, here, ids)
         return
     if not isinstance(value, list) or not value:
-        raise _GoalProblem(here, "must be a non-empty list")
+        raise _FieldProblem(here, "must be a non-empty list")
     if key in ("all", "any"):
         for i, sub in enumerate(value):
             _check_goal(sub, f"{here}[{i}]", ids)
         return
     if key in PAIR_PREDICATES and len(value) != 2:
-        raise _GoalProblem(here, f"takes exactly two object ids, got {len(value)}")
+        raise _FieldProblem(here, f"takes exactly two object ids, got {len(value)}")
     if key == "stacked" and len(value) < 2:
-        raise _GoalProblem(here, "needs at least two object ids, top first")
+        raise _FieldProblem(here, "needs at least two object ids, top first")
     for i, oid in enumerate(value):
         if oid not in ids:
-            raise _GoalProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
+            raise _FieldProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -181,7 +194,7 @@ def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
     except ValidationError as exc:
         err = exc.errors()[0]
         ctx_error = err.get("ctx", {}).get("error")
-        if isinstance(ctx_error, _GoalProblem):
+        if isinstance(ctx_error, _FieldProblem):
             raise ScenarioError(path, ctx_error.field, ctx_error.problem) from None
         field = _field_path(err["loc"])
         problem = _problem(err)

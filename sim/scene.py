@@ -55,11 +55,13 @@ def place_objects(
         yaw = float(rng.uniform(-math.pi / 4, math.pi / 4)) if randomize else 0.0
         spec = ObjectSpec(req.id, req.type, req.color, req.size, yaw=yaw)
         if req.x is not None and req.y is not None:
-            for _ in range(tries):
-                dx, dy = rng.uniform(-JITTER, JITTER, 2) if randomize else (0.0, 0.0)
+            for _ in range(tries if randomize else 0):
+                dx, dy = rng.uniform(-JITTER, JITTER, 2)
                 x, y = req.x + float(dx), req.y + float(dy)
-                if free(x, y, radius) or not randomize:
+                if free(x, y, radius):
                     break
+            else:  # no jitter, or no jittered spot is free: exactly where the scenario put it
+                x, y = req.x, req.y
         else:
             for _ in range(tries):
                 x = float(rng.uniform(WORKSPACE_X[0] + radius * 0.5, WORKSPACE_X[1] - radius * 0.5))

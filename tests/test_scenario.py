@@ -73,3 +73,11 @@ def test_broken_yaml_names_the_line(tmp_path) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="cannot read"):
         load_scenario(tmp_path / "nope.yaml")
+
+
+def test_overlapping_fixed_positions_are_bad_input(tmp_path) -> None:
+    f = tmp_path / "overlap.yaml"
+    f.write_text(GOOD.replace("{type: block, color: red}", "{type: block, color: red, position: [0.56, -0.1]}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f)
+    assert str(info.value).startswith(f"{f}: scene.objects[1].position: blue_bowl overlaps red_block by ")
