@@ -225,19 +225,22 @@ def _nested_scene(world: World, colours: dict[str, str]) -> None:
     world.settle()
 
 
+NESTED_COLOURS = dict(
+    base="red",
+    bowl="blue",
+    plate="white",
+    tray="gray",
+    in_bowl="yellow",
+    on_plate="green",
+    in_tray="orange",
+    on_block="purple",
+)
+
+
 @pytest.mark.parametrize(
     "colours",
     [
-        dict(
-            base="red",
-            bowl="blue",
-            plate="white",
-            tray="gray",
-            in_bowl="yellow",
-            on_plate="green",
-            in_tray="orange",
-            on_block="purple",
-        ),
+        NESTED_COLOURS,
         dict(
             base="red",
             bowl="red",
@@ -279,16 +282,7 @@ def test_classical_sees_blocks_in_on_and_under_other_objects(
 def test_scene_graph_on_the_percept(world: World, classical: ClassicalPerceiver) -> None:
     _nested_scene(
         world,
-        dict(
-            base="red",
-            bowl="blue",
-            plate="white",
-            tray="gray",
-            in_bowl="yellow",
-            on_plate="green",
-            in_tray="orange",
-            on_block="purple",
-        ),
+        NESTED_COLOURS,
     )
     percept = classical.perceive([world.cameras[0].read()])
     triples = set(relation_triples(build_scene_graph(percept.objects)))
