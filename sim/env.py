@@ -84,10 +84,8 @@ class TabletopEnv(gym.Env):
     # ---- gymnasium API -------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        if self.world is None:  # the first reset builds the world; later ones only swap the objects
-            self.world = World(cameras=[self.camera_config])
-        else:
-            self.world.clear_objects()
+        self.close()
+        self.world = World(cameras=[self.camera_config])
         for spec in self.task.objects(self.np_random):
             self.world.add_object(spec)
         self.world.settle()
@@ -147,8 +145,7 @@ class TabletopEnv(gym.Env):
         return {
             "instruction": self.task.instruction,
             "objects": list(self._ids),
-            # no body ids or wall-clock times: the same seed and actions give the same info
-            "truth": {oid: t.model_dump(mode="json", exclude={"body"}) for oid, t in truth.items()},
+            "truth": {oid: t.model_dump(mode="json") for oid, t in truth.items()},
             "is_success": self.task.is_success(truth, self._initial),
-            "skill": None if result is None else result.model_dump(mode="json", exclude={"detail": {"wall_time_s"}}),
+            "skill": None if result is None else result.model_dump(mode="json"),
         }

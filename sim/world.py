@@ -106,15 +106,6 @@ class World:
         self.bodies[spec.id] = body
         return body
 
-    def clear_objects(self) -> None:
-        """Remove every object and put the robot back at home with the gripper open (reuses the world)."""
-        for body in self.bodies.values():
-            p.removeBody(body, physicsClientId=self.client)
-        self.bodies.clear()
-        self.specs.clear()
-        self.robot.reset()
-        self.steps = 0
-
     def set_object_pose(self, object_id: str, position: tuple[float, float, float], yaw: float = 0.0) -> None:
         """Teleport an object so that its own frame (bottom centre) is at ``position``, turned by ``yaw``."""
         set_pose(self.bodies[object_id], self.specs[object_id], position, yaw, self.client)

@@ -54,15 +54,3 @@ def test_same_seed_same_truth_trajectory() -> None:
         return states
 
     assert rollout() == rollout()
-
-
-def test_reset_reuses_the_world_without_changing_the_episode() -> None:
-    env = gym.make(ENV_ID)
-    first_obs, first_info = env.reset(seed=4)
-    world = env.unwrapped.world
-    env.step(np.array([0, 0, 0]))
-    obs, info = env.reset(seed=4)
-    assert env.unwrapped.world is world
-    assert all(np.array_equal(first_obs[k], obs[k]) for k in obs)
-    assert info == first_info
-    env.close()
