@@ -104,6 +104,7 @@ def run_episode(
     out_dir: str | Path | None = None,
     gui: bool = False,
     video: bool = False,
+    perception_options: dict[str, Any] | None = None,
     on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
 ) -> Summary:
     """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl`` and ``checkpoint.sqlite`` (and
@@ -130,7 +131,7 @@ def run_episode(
         kb = KnowledgeBase()
         runtime = Runtime(
             cameras=world.cameras,
-            perceiver=make_perceiver(perception, truth=SimTruthSource(world)),
+            perceiver=make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {})),
             reasoner=RulesReasoner(kb),
             verifier=Verifier(kb, colour_probe=colour_contradiction),
             kb=kb,

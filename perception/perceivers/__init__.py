@@ -2,42 +2,91 @@
 
 - ``classical``: OpenCV colour/shape segmentation of RGB-D frames (CPU, no downloads).
 - ``oracle``: simulator truth through a :class:`TruthSource` (the upper bound).
+- ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``).
+- ``noisy:<inner>``: wraps another perceiver and injects hallucinations at seeded rates (for evaluation).
 """
 
 from __future__ import annotations
 
 from perception.perceivers.base import Perceiver, PerceptionError, assign_ids
 from perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
+from perception.perceivers.noisy import Injection, NoiseRates, NoisyPerceiver
 from perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSource
 
 PERCEIVERS: tuple[str, ...] = ("classical", "oracle")
-"""Names :func:`make_perceiver` knows."""
+"""Base names :func:`make_perceiver` knows without further options (see also :data:`MORE_PERCEIVERS`)."""
+
+MORE_PERCEIVERS: tuple[str, ...] = ("vlm", *(f"noisy:{n}" for n in (*PERCEIVERS, "vlm")))
+"""Further names: ``vlm`` (needs ``model=``) and ``noisy:<inner>`` for every inner name."""
+
+NOISY_PREFIX = "noisy:"
 
 
-def make_perceiver(name: str, truth: TruthSource | None = None) -> Perceiver:
+def is_perceiver_name(name: str) -> bool:
+    """True if :func:`make_perceiver` knows ``name`` (options aside)."""
+    return name in PERCEIVERS or name in MORE_PERCEIVERS
+
+
+def make_perceiver(
+    name: str,
+    truth: TruthSource | None = None,
+    *,
+    noise: float = 0.2,
+    seed: int = 0,
+    noise_rates: NoiseRates | None = None,
+    model: str | None = None,
+    device: str = "cpu",
+    dtype: str | None = None,
+) -> Perceiver:
     """The perceiver called ``name``.
 
     Args:
-        name: one of :data:`PERCEIVERS`.
-        truth: the source of truth; required by ``oracle``, ignored by the others.
+        name: one of :data:`PERCEIVERS` or :data:`MORE_PERCEIVERS`.
+        truth: the source of truth; required by ``oracle`` (also inside ``noisy:oracle``), ignored by the others.
+        noise: rate of every injection of a ``noisy:`` perceiver.
+        seed: seed of a ``noisy:`` perceiver's random stream.
+        noise_rates: individual rates of a ``noisy:`` perceiver (overrides ``noise``).
+        model: local path or hub id of the ``vlm`` perceiver's model.
+        device: ``vlm``'s device (``cpu``, ``cuda``).
+        dtype: ``vlm``'s dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
 
     Raises:
-        ValueError: unknown name, or ``oracle`` without a truth source.
+        ValueError: unknown name, ``oracle`` without a truth source, ``vlm`` without a model.
+        PerceptionError: the ``vlm`` model cannot be loaded (a ValueError too).
     """
+    if name.startswith(NOISY_PREFIX):
+        inner = name[len(NOISY_PREFIX) :]
+        known = (*PERCEIVERS, "vlm")
+        if inner not in known:
+            raise ValueError(
+                f"unknown perceiver {name!r}: no inner perceiver {inner!r}; known inner: {', '.join(known)}"
+            )
+        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype)
+        return NoisyPerceiver(base, rate=noise, seed=seed, rates=noise_rates)
     if name == "classical":
         return ClassicalPerceiver()
     if name == "oracle":
         if truth is None:
             raise ValueError("perceiver 'oracle' needs a truth source (make_perceiver('oracle', truth=...))")
         return OraclePerceiver(truth)
-    raise ValueError(f"unknown perceiver {name!r}; known: {', '.join(PERCEIVERS)}")
+    if name == "vlm":
+        if not model:
+            raise ValueError("perceiver 'vlm' needs a model path or hub id (make_perceiver('vlm', model=...))")
+        from perception.perceivers.vlm import VLMPerceiver
+
+        return VLMPerceiver(model, device=device, dtype=dtype)
+    raise ValueError(f"unknown perceiver {name!r}; known: {', '.join((*PERCEIVERS, *MORE_PERCEIVERS))}")
 
 
 __all__ = [
     "CATALOGUE",
+    "MORE_PERCEIVERS",
     "PERCEIVERS",
     "ClassicalConfig",
     "ClassicalPerceiver",
+    "Injection",
+    "NoiseRates",
+    "NoisyPerceiver",
     "OraclePerceiver",
     "Perceiver",
     "PerceptionError",
@@ -45,5 +94,6 @@ __all__ = [
     "TruthObject",
     "TruthSource",
     "assign_ids",
+    "is_perceiver_name",
     "make_perceiver",
 ]

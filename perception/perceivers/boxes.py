@@ -1,0 +1,128 @@
+"""Pixel boxes <-> 3D boxes: lifting a 2D detection to the world with depth, and projecting a 3D box back.
+
+Shared by the perceivers that report 2D boxes (``vlm``) and those that fabricate evidence (``noisy``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception.frame import Frame
+
+log = logging.getLogger(__name__)
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class LiftedBox:
+    """A pixel box lifted to the world: the centre and full size of its axis-aligned 3D box (metres)."""
+
+    position: tuple[float, float, float]
+    extent: tuple[float, float, float]
+    pixels: int
+    """Foreground pixels inside the box that the 3D box rests on (0 when lifted from the corners alone)."""
+
+
+def clip_box(box: tuple[float, float, float, float], width: int, height: int) -> Box | None:
+    """``box`` (x0, y0, x1, y1; end exclusive) rounded and clipped to the image; None if nothing is left."""
+    x0, y0, x1, y1 = (round(float(v)) for v in box)
+    x0, x1 = sorted((max(0, min(width, x0)), max(0, min(width, x1))))
+    y0, y1 = sorted((max(0, min(height, y0)), max(0, min(height, y1))))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return None
+    return (x0, y0, x1, y1)
+
+
+def _backproject(frame: Frame, u: np.ndarray, v: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """World points (Nx3) of pixels ``u, v`` at depth ``z`` along the optical axis."""
+    k = frame.intrinsics
+    cam = np.stack([(u - k.cx) * z / k.fx, (v - k.cy) * z / k.fy, z, np.ones_like(z)])
+    return (frame.T_world_cam @ cam)[:3].T
+
+
+def lift_box(
+    frame: Frame,
+    box: Box,
+    table_z: float = 0.0,
+    min_height: float = 0.003,
+    max_height: float = 0.30,
+    min_pixels: int = 8,
+) -> LiftedBox | None:
+    """Lift a pixel box to a 3D box with the frame's depth.
+
+    The box's *foreground* pixels are those whose depth puts them between ``min_height`` and ``max_height``
+    above the table plane (the table around an object never is). Their median depth is the object's
+    distance; they are back-projected to world points, whose robust x, y range (2nd to 98th percentile)
+    gives the footprint and whose high percentile gives the top; the bottom is the table (objects are
+    assumed to rest on it, as a 2D box cannot tell more). With fewer than ``min_pixels`` foreground
+    pixels, the box's corners are back-projected at the median depth of the whole box instead (a flat
+    footprint at that depth).
+
+    Returns None when the frame has no depth or the box holds no valid depth at all.
+    """
+    if frame.depth is None:
+        return None
+    x0, y0, x1, y1 = box
+    depth = frame.depth[y0:y1, x0:x1].astype(np.float64)
+    if depth.size == 0:
+        return None
+    vv, uu = np.mgrid[y0:y1, x0:x1]
+    u, v, z = uu.ravel().astype(np.float64), vv.ravel().astype(np.float64), depth.ravel()
+    valid = np.isfinite(z) & (z > 0)
+    if not np.any(valid):
+        return None
+    u, v, z = u[valid], v[valid], z[valid]
+    pts = _backproject(frame, u, v, z)
+    h = pts[:, 2] - table_z
+    fg = (h > min_height) & (h < max_height)
+    if int(np.count_nonzero(fg)) >= min_pixels:
+        zf = z[fg]
+        med = float(np.median(zf))
+        # Keep the pixels near the median depth: what is far behind or in front is another object's.
+        near = fg & (np.abs(z - med) < 0.15)
+        p = pts[near] if np.count_nonzero(near) >= min_pixels else pts[fg]
+        lo = np.percentile(p[:, :2], 2, axis=0)
+        hi = np.percentile(p[:, :2], 98, axis=0)
+        top = float(np.percentile(p[:, 2], 97))
+        bottom = table_z
+        cx, cy = (lo + hi) / 2
+        ex, ey = np.maximum(hi - lo, 0.005)
+        return LiftedBox(
+            position=(float(cx), float(cy), (top + bottom) / 2),
+            extent=(float(ex), float(ey), max(top - bottom, 0.005)),
+            pixels=int(np.count_nonzero(fg)),
+        )
+    med = float(np.median(z))
+    cu = np.array([x0, x1, x1, x0, (x0 + x1) / 2], dtype=np.float64)
+    cv = np.array([y0, y0, y1, y1, (y0 + y1) / 2], dtype=np.float64)
+    corners = _backproject(frame, cu, cv, np.full(5, med))
+    lo, hi = corners[:4, :2].min(axis=0), corners[:4, :2].max(axis=0)
+    zc = float(max(corners[4, 2], table_z))
+    return LiftedBox(
+        position=(float(corners[4, 0]), float(corners[4, 1]), zc),
+        extent=(float(hi[0] - lo[0]), float(hi[1] - lo[1]), 0.005),
+        pixels=0,
+    )
+
+
+def project_box(frame: Frame, position: tuple[float, float, float], extent: tuple[float, float, float]) -> Box | None:
+    """Pixel box (clipped to the image) of an axis-aligned 3D box seen by ``frame``'s camera.
+
+    None if any corner lies behind the camera or the box falls outside the image.
+    """
+    c = np.asarray(position, dtype=np.float64)
+    half = np.asarray(extent, dtype=np.float64) / 2
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+    corners = c + signs * half
+    cam = np.linalg.inv(frame.T_world_cam) @ np.column_stack([corners, np.ones(8)]).T
+    z = cam[2]
+    if np.any(z <= 1e-6):
+        return None
+    k = frame.intrinsics
+    u = k.fx * cam[0] / z + k.cx
+    v = k.fy * cam[1] / z + k.cy
+    return clip_box((u.min(), v.min(), u.max() + 1, v.max() + 1), k.width, k.height)
