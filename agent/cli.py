@@ -25,7 +25,7 @@ from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario
 from agent.runner import REASONERS, Summary, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from agent.solver import solve_episode
-from perception.perceivers import PERCEIVERS
+from perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
 
 app = typer.Typer(
     help="groundsight: embodied agents that reason before they act.\n\n"
@@ -54,8 +54,9 @@ def _bad_input(message: str) -> typer.Exit:
 
 
 def _check_backends(perception: str, reasoner: str) -> None:
-    if perception not in PERCEIVERS:
-        raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {', '.join(PERCEIVERS)})")
+    if not is_perceiver_name(perception):
+        known = ", ".join((*PERCEIVERS, *MORE_PERCEIVERS))
+        raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {known})")
     if reasoner not in REASONERS:
         raise _bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
 
@@ -107,6 +108,12 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
     gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
     video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="vlm: a local model folder or hub id (any image-text-to-text model).")
+    ] = None,
+    noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
+    device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
+    dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
 ) -> None:
     """Run one episode and judge it on simulator truth.
@@ -126,7 +133,12 @@ def run(
             console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
             console.print(_describe(node, update), markup=False)
 
-    summary = run_episode(spec, seed, perception, reasoner, out, gui=gui, video=video, on_step=show)
+    options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
+    if perception.endswith("vlm") and not model:
+        raise _bad_input("--model: the vlm perceiver needs a model folder or hub id")
+    summary = run_episode(
+        spec, seed, perception, reasoner, out, gui=gui, video=video, perception_options=options, on_step=show
+    )
     if not quiet:
         console.print(f"run directory: {out}", markup=False)
     print(result_line(summary))
@@ -221,6 +233,85 @@ def _results_table(results: list[dict[str, Any]]) -> Table:
     for row in scenario_rows(results):
         table.add_row(*row)
     return table
+
+
+@app.command()
+def camera(
+    source: Annotated[
+        str, typer.Option("--source", help="Device index (0), video file, rtsp/http URL, or image folder.")
+    ],
+    calibration: Annotated[Path | None, typer.Option(help="Calibration YAML (intrinsics, distortion, pose).")] = None,
+    perception: Annotated[str, typer.Option(help="Perceiver that needs no simulator: classical.")] = "classical",
+    instruction: Annotated[str | None, typer.Option(help="Ground this instruction; report the plan only.")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/camera"),
+    max_frames: Annotated[
+        int | None, typer.Option(help="Stop after N frames (default: until the source ends).")
+    ] = None,
+) -> None:
+    """Perceive a real camera feed; write OUT/scene_graph.jsonl, OUT/annotated.mp4 and OUT/summary.json.
+
+    With --instruction, prints the plan the agent would execute (nothing moves).
+    Exit code: 0 ran (a camera that stops mid-stream is reported, not an error), 2 bad input.
+    """
+    import os
+
+    import cv2
+
+    if not logging.getLogger().isEnabledFor(logging.INFO):  # OpenCV and FFmpeg chatter stays off unless -v
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    from agent.camera import camera_perceiver, run_camera
+    from perception.calibration import CalibrationError, load_calibration
+    from perception.frame import CameraError
+    from perception.sources import open_source
+
+    try:
+        perceiver = camera_perceiver(perception)
+    except ValueError as exc:
+        raise _bad_input(f"--perception: {exc}") from None
+    if max_frames is not None and max_frames < 1:
+        raise _bad_input(f"--max-frames: must be at least 1, got {max_frames}")
+    try:
+        calib = load_calibration(calibration) if calibration is not None else None
+    except CalibrationError as exc:
+        raise _bad_input(str(exc)) from None
+    try:
+        src = open_source(source, calib)
+    except CameraError as exc:
+        raise _bad_input(f"--source: {exc}") from None
+    console.print(f"[bold]camera[/] {source} (perception {perception})", markup=True, highlight=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, TextColumn("{task.fields[fps]:.1f} fps"), console=err) as progress:
+        total = max_frames if max_frames is not None else getattr(src, "frame_count", None) or _length(src)
+        task = progress.add_task("frames", total=total, fps=0.0)
+
+        def show(i: int, frame: Any, percept: Any, fps: float) -> None:
+            progress.update(task, advance=1, fps=fps)
+
+        try:
+            summary = run_camera(
+                src, calib, perception, instruction, out, max_frames, on_frame=show, perceiver=perceiver
+            )
+        finally:
+            close = getattr(src, "close", None)
+            if close is not None:
+                close()
+    console.print(
+        f"frames: {summary.frames} ({summary.perceived_frames} perceived), {summary.fps:.1f} fps; {summary.reason}",
+        markup=False,
+    )
+    if summary.objects_last:
+        console.print("last frame: " + ", ".join(summary.objects_last), markup=False)
+    console.print(f"wrote {out / 'scene_graph.jsonl'} and {out / 'annotated.mp4'}", markup=False)
+    if summary.plan_line:
+        print(summary.plan_line)
+
+
+def _length(src: Any) -> int | None:
+    try:
+        return len(src)
+    except TypeError:
+        return None
 
 
 @scenarios_app.command("validate")

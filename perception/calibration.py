@@ -1,0 +1,151 @@
+"""Camera calibration files (YAML): intrinsics, distortion, camera pose and depth scale.
+
+The format, every field in metres or pixels::
+
+    intrinsics:                 # required: pinhole intrinsics of the images as they are stored
+      width: 640
+      height: 480
+      fx: 579.4
+      fy: 579.4
+      cx: 320.0
+      cy: 240.0
+    distortion: [0, 0, 0, 0, 0] # optional: OpenCV k1, k2, p1, p2, k3 (default all zero: no undistortion)
+    T_world_cam:                # optional: 4x4 pose of the camera in the world frame (default identity)
+      - [1, 0, 0, 0.52]         #   it maps a point in OpenCV camera coordinates (x right, y down,
+      - [0, -1, 0, 0.0]         #   z forward along the optical axis) to world coordinates; last row 0 0 0 1,
+      - [0, 0, -1, 1.0]         #   rotation part orthonormal with determinant +1
+      - [0, 0, 0, 1]
+    depth_scale: 0.001          # optional: metres per depth unit (default 0.001: 16-bit PNG in millimetres)
+
+:func:`load_calibration` reports every problem as one line ``FILE: FIELD: PROBLEM`` (:class:`CalibrationError`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from perception.frame import CameraIntrinsics
+
+
+class CalibrationError(ValueError):
+    """A calibration file is invalid. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
+
+    def __init__(self, path: str | Path, field: str, problem: str) -> None:
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+class IntrinsicsSpec(BaseModel):
+    """Pinhole intrinsics in pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    fx: float = Field(gt=0)
+    fy: float = Field(gt=0)
+    cx: float
+    cy: float
+
+
+class Calibration(BaseModel):
+    """One camera's calibration; see the module docstring for the file format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intrinsics: IntrinsicsSpec
+    distortion: list[float] = Field(default_factory=lambda: [0.0] * 5, min_length=5, max_length=5)
+    T_world_cam: list[list[float]] = Field(  # noqa: N815 - the usual name
+        default_factory=lambda: np.eye(4).tolist(),
+        description="4x4 camera pose in the world frame, OpenCV camera convention",
+    )
+    depth_scale: float = Field(default=0.001, gt=0, description="metres per depth unit")
+
+    @field_validator("T_world_cam")
+    @classmethod
+    def _valid_pose(cls, v: list[list[float]]) -> list[list[float]]:
+        m = np.asarray(v, dtype=float) if all(len(row) == 4 for row in v) else None
+        if m is None or m.shape != (4, 4):
+            raise ValueError("must be a 4x4 matrix (4 rows of 4 numbers)")
+        if not np.allclose(m[3], [0, 0, 0, 1], atol=1e-6):
+            raise ValueError(f"last row must be [0, 0, 0, 1], got {m[3].tolist()}")
+        r = m[:3, :3]
+        if not np.allclose(r.T @ r, np.eye(3), atol=1e-3) or np.linalg.det(r) < 0:
+            raise ValueError("rotation part is not a proper rotation (orthonormal, determinant +1)")
+        return v
+
+    @property
+    def camera_intrinsics(self) -> CameraIntrinsics:
+        """The intrinsics as a :class:`~perception.frame.CameraIntrinsics`."""
+        i = self.intrinsics
+        return CameraIntrinsics(i.width, i.height, i.fx, i.fy, i.cx, i.cy)
+
+    @property
+    def pose(self) -> np.ndarray:
+        """``T_world_cam`` as a 4x4 float array."""
+        return np.asarray(self.T_world_cam, dtype=float)
+
+    @property
+    def dist_coeffs(self) -> np.ndarray:
+        """Distortion coefficients as OpenCV expects them."""
+        return np.asarray(self.distortion, dtype=float)
+
+    @property
+    def distorted(self) -> bool:
+        """True when any distortion coefficient is non-zero (images need undistorting)."""
+        return any(abs(c) > 0 for c in self.distortion)
+
+    def to_yaml(self) -> str:
+        """This calibration as YAML text in the file format."""
+        return yaml.safe_dump(self.model_dump(), sort_keys=False)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    if error["type"] == "missing":
+        return "missing required field"
+    if error["type"] == "extra_forbidden":
+        return "unknown field"
+    msg = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in ("float_parsing", "float_type", "int_parsing", "int_type", "list_type"):
+        return f"{msg} (got {error.get('input')!r})"
+    return msg
+
+
+def parse_calibration(data: Any, path: str | Path = "<calibration>") -> Calibration:
+    """Validate already-loaded YAML data; raise :class:`CalibrationError` with a one-line message."""
+    if not isinstance(data, dict):
+        raise CalibrationError(path, "(top level)", "must be a mapping (intrinsics, distortion, T_world_cam, ...)")
+    try:
+        return Calibration.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise CalibrationError(path, _field_path(error["loc"]), _problem(error)) from None
+
+
+def load_calibration(path: str | Path) -> Calibration:
+    """Read and validate a calibration YAML file; :class:`CalibrationError` (one line) on any problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CalibrationError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CalibrationError(path, where, f"invalid YAML: {problem}") from None
+    return parse_calibration(data, path)
