@@ -3,10 +3,13 @@
 - ``classical``: OpenCV colour/shape segmentation of RGB-D frames (CPU, no downloads).
 - ``oracle``: simulator truth through a :class:`TruthSource` (the upper bound).
 - ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``).
+- ``detector``: an OWLv2 open-vocabulary detector from a local path or hub id (``model=...``, ``queries=...``).
 - ``noisy:<inner>``: wraps another perceiver and injects hallucinations at seeded rates (for evaluation).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from perception.perceivers.base import Perceiver, PerceptionError, assign_ids
 from perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
@@ -16,8 +19,13 @@ from perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSour
 PERCEIVERS: tuple[str, ...] = ("classical", "oracle")
 """Base names :func:`make_perceiver` knows without further options (see also :data:`MORE_PERCEIVERS`)."""
 
-MORE_PERCEIVERS: tuple[str, ...] = ("vlm", *(f"noisy:{n}" for n in (*PERCEIVERS, "vlm")))
-"""Further names: ``vlm`` (needs ``model=``) and ``noisy:<inner>`` for every inner name."""
+MORE_PERCEIVERS: tuple[str, ...] = (
+    "vlm",
+    *(f"noisy:{n}" for n in (*PERCEIVERS, "vlm")),
+    "detector",
+    "noisy:detector",
+)
+"""Further names: ``vlm`` and ``detector`` (need ``model=``) and ``noisy:<inner>`` for every inner name."""
 
 NOISY_PREFIX = "noisy:"
 
@@ -37,6 +45,7 @@ def make_perceiver(
     model: str | None = None,
     device: str = "cpu",
     dtype: str | None = None,
+    queries: Sequence[str] | None = None,
 ) -> Perceiver:
     """The perceiver called ``name``.
 
@@ -46,22 +55,23 @@ def make_perceiver(
         noise: rate of every injection of a ``noisy:`` perceiver.
         seed: seed of a ``noisy:`` perceiver's random stream.
         noise_rates: individual rates of a ``noisy:`` perceiver (overrides ``noise``).
-        model: local path or hub id of the ``vlm`` perceiver's model.
-        device: ``vlm``'s device (``cpu``, ``cuda``).
-        dtype: ``vlm``'s dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
+        model: local path or hub id of the ``vlm`` or ``detector`` perceiver's model.
+        device: ``vlm``'s or ``detector``'s device (``cpu``, ``cuda``).
+        dtype: their dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
+        queries: the ``detector``'s query phrases (default: every colour-type phrase of the vocabulary).
 
     Raises:
-        ValueError: unknown name, ``oracle`` without a truth source, ``vlm`` without a model.
-        PerceptionError: the ``vlm`` model cannot be loaded (a ValueError too).
+        ValueError: unknown name, ``oracle`` without a truth source, ``vlm`` or ``detector`` without a model.
+        PerceptionError: the ``vlm`` or ``detector`` model cannot be loaded (a ValueError too).
     """
     if name.startswith(NOISY_PREFIX):
         inner = name[len(NOISY_PREFIX) :]
-        known = (*PERCEIVERS, "vlm")
+        known = (*PERCEIVERS, "vlm", "detector")
         if inner not in known:
             raise ValueError(
                 f"unknown perceiver {name!r}: no inner perceiver {inner!r}; known inner: {', '.join(known)}"
             )
-        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype)
+        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype, queries=queries)
         return NoisyPerceiver(base, rate=noise, seed=seed, rates=noise_rates)
     if name == "classical":
         return ClassicalPerceiver()
@@ -75,6 +85,14 @@ def make_perceiver(
         from perception.perceivers.vlm import VLMPerceiver
 
         return VLMPerceiver(model, device=device, dtype=dtype)
+    if name == "detector":
+        if not model:
+            raise ValueError(
+                "perceiver 'detector' needs a model path or hub id (make_perceiver('detector', model=...))"
+            )
+        from perception.perceivers.detector import DetectorPerceiver
+
+        return DetectorPerceiver(model, device=device, dtype=dtype, queries=queries)
     raise ValueError(f"unknown perceiver {name!r}; known: {', '.join((*PERCEIVERS, *MORE_PERCEIVERS))}")
 
 
