@@ -10,6 +10,10 @@ needs no simulator, and writes into ``out_dir``:
 - ``annotated.mp4``: each frame with the perceived objects' boxes and labels;
 - ``summary.json``: the :class:`CameraSummary`.
 
+With ``fuse=True`` every frame's percept is fed to a :class:`~perception.tracking.Tracker` and the fused
+objects (voted attributes, smoothed boxes, stable ids; a phantom seen in one frame is not reported once a
+second frame came) are what ``scene_graph.jsonl``, the video and the grounding use. Off by default.
+
 With an instruction, the newest percept is grounded with the rules reasoner and the verifier and the plan the
 agent *would* execute is reported (or the check that failed); nothing is moved. A camera that stops mid-stream
 ends the run with the reason recorded; the output files are always closed.
@@ -34,6 +38,7 @@ from perception.perceivers import PERCEIVERS, make_perceiver
 from perception.perceivers.base import Perceiver, PerceptionError
 from perception.scene_graph import build_scene_graph, relation_triples
 from perception.sources import EndOfStream
+from perception.tracking import Tracker, TrackerConfig
 from reasoning.reasoner import RulesReasoner
 from reasoning.verifier import Verifier, decide
 
@@ -74,6 +79,7 @@ class CameraSummary(BaseModel):
     plan_line: str | None = None
     failed_check: str | None = None
     outputs: list[str] = []
+    fused: bool = False
 
 
 class _Annotator:
@@ -138,6 +144,8 @@ def run_camera(
     max_frames: int | None = None,
     on_frame: Callable[[int, Frame, Percept | None, float], None] | None = None,
     perceiver: Perceiver | None = None,
+    fuse: bool = False,
+    tracker_config: TrackerConfig | None = None,
 ) -> CameraSummary:
     """Perceive ``source`` frame by frame; write the scene graphs and the annotated video; ground an instruction.
 
@@ -150,6 +158,9 @@ def run_camera(
         max_frames: stop after this many frames (None: until the source ends).
         on_frame: called after each frame with ``(index, frame, percept or None, fps so far)``.
         perceiver: an already built perceiver (overrides ``perception``).
+        fuse: fuse the percepts over time with a :class:`~perception.tracking.Tracker` and report the fused
+            objects instead of each frame's own (a frame that cannot be perceived leaves the tracks as they are).
+        tracker_config: the tracker's settings when ``fuse`` (default :class:`TrackerConfig`).
 
     Raises:
         ValueError: an unknown or simulator-only perceiver name.
@@ -164,6 +175,7 @@ def run_camera(
     status, reason = "ended", "end of stream"
     last: tuple[Percept, list[tuple[str, str, str]], Frame] | None = None
     errors_seen: set[str] = set()
+    tracker = Tracker(tracker_config) if fuse else None
     start = time.perf_counter()
     try:
         with open(out / "scene_graph.jsonl", "w", encoding="utf-8") as fh:
@@ -182,6 +194,9 @@ def run_camera(
                 error: str | None = None
                 try:
                     percept = perceiver.perceive([frame])
+                    if tracker is not None:
+                        tracker.update(percept)
+                        percept = tracker.percept()
                     relations = relation_triples(build_scene_graph(percept.objects))
                     perceived += 1
                     last = (percept, relations, frame)
@@ -220,6 +235,7 @@ def run_camera(
         objects_last=[o.id for o in last[0].objects] if last else [],
         instruction=instruction,
         outputs=[str(out / "scene_graph.jsonl"), str(out / "annotated.mp4")],
+        fused=fuse,
     )
     if instruction:
         if last is None:

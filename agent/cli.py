@@ -108,9 +108,7 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
     gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
     video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
-    model: Annotated[
-        str | None, typer.Option(help="vlm: a local model folder or hub id (any image-text-to-text model).")
-    ] = None,
+    model: Annotated[str | None, typer.Option(help="vlm / detector: a local model folder or hub id.")] = None,
     noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
     device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
     dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
@@ -134,8 +132,8 @@ def run(
             console.print(_describe(node, update), markup=False)
 
     options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
-    if perception.endswith("vlm") and not model:
-        raise _bad_input("--model: the vlm perceiver needs a model folder or hub id")
+    if perception.split(":")[-1] in ("vlm", "detector") and not model:
+        raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     summary = run_episode(
         spec, seed, perception, reasoner, out, gui=gui, video=video, perception_options=options, on_step=show
     )
@@ -247,6 +245,9 @@ def camera(
     max_frames: Annotated[
         int | None, typer.Option(help="Stop after N frames (default: until the source ends).")
     ] = None,
+    fuse: Annotated[
+        bool, typer.Option("--fuse", help="Fuse percepts over frames (tracker); report fused objects.")
+    ] = False,
 ) -> None:
     """Perceive a real camera feed; write OUT/scene_graph.jsonl, OUT/annotated.mp4 and OUT/summary.json.
 
@@ -290,7 +291,7 @@ def camera(
 
         try:
             summary = run_camera(
-                src, calib, perception, instruction, out, max_frames, on_frame=show, perceiver=perceiver
+                src, calib, perception, instruction, out, max_frames, on_frame=show, perceiver=perceiver, fuse=fuse
             )
         finally:
             close = getattr(src, "close", None)

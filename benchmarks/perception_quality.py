@@ -12,6 +12,12 @@ camera's frame; perceived objects are matched one-to-one to true ones (greedy on
 extent difference, gated at 5 cm in the table plane) and the script prints precision, recall, colour and
 type accuracy, the median 3D centre error and the time of ``perceive`` alone per frame.
 
+Hallucination metrics against the same truth (``perception.hallucination``): a POPE-style yes/no poll per
+negative split (random, popular, adversarial; "is there a <colour> <type>?", seeded by scene) and CHAIR_i /
+CHAIR_s columns (perceived objects, and scenes with one, matching no true object of their colour and type
+within 5 cm). ``noisy:<inner>`` perceivers (by default ``noisy:classical`` at ``--noise``) wrap the inner
+perceiver's percept of the same frame, so the metrics visibly move; the targets apply to the others only.
+
 ``--lighting-jitter`` renders every frame under a random light (direction, strength and tint; seeded by
 scene, see ``sim.camera.CameraJitter``) instead of the simulator's default light. ``--cameras top,front``
 gives every perceiver the frames of several cameras at once (the targets are set for ``top`` alone).
@@ -32,8 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.sim_bridge import SimTruthSource
 from perception.frame import Frame  # noqa: E402
-from perception.objects import SceneObject  # noqa: E402
-from perception.perceivers import OraclePerceiver, Perceiver, make_perceiver  # noqa: E402
+from perception.hallucination import SPLITS, ChairCounts, PopeCounts, pair_popularity, pope_questions  # noqa: E402
+from perception.objects import Percept, SceneObject  # noqa: E402
+from perception.perceivers import NoisyPerceiver, OraclePerceiver, Perceiver, make_perceiver  # noqa: E402
+from perception.perceivers.noisy import NoiseRates  # noqa: E402
 from sim.camera import CameraJitter  # noqa: E402
 from sim.objects import COLORS, SIZES, ObjectSpec, dimensions  # noqa: E402
 from sim.scene import PlacementError, PlacementRequest, place_objects, random_requests  # noqa: E402
@@ -199,6 +207,70 @@ def score(tally: Tally, scene: int, perceived: list[SceneObject], truths: list[O
     ]
 
 
+class _Replay:
+    """A perceiver that returns a percept computed already (the inner perceiver of a ``noisy:`` wrapper)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.percept: Percept | None = None
+
+    def perceive(self, frames: list[Frame]) -> Percept:
+        assert self.percept is not None
+        return self.percept
+
+
+def make_benchmark_perceivers(
+    names: list[str], truth: SimTruthSource, noise: float, seed: int
+) -> tuple[dict[str, Perceiver], dict[str, _Replay]]:
+    """The perceivers by name, and the replays through which ``noisy:<inner>`` ones reuse inner percepts."""
+    perceivers: dict[str, Perceiver] = {}
+    replays: dict[str, _Replay] = {}
+    for name in names:
+        inner = name.split(":", 1)[1] if name.startswith("noisy:") else None
+        if inner is not None and inner in names:
+            replays[name] = _Replay(inner)
+            perceivers[name] = NoisyPerceiver(replays[name], seed=seed, rates=NoiseRates.uniform(noise))
+        elif name == "oracle":
+            perceivers[name] = OraclePerceiver(truth)
+        else:
+            perceivers[name] = make_perceiver(name, truth, noise=noise, seed=seed)
+    return perceivers, replays
+
+
+def hallucination_tables(
+    observed: dict[str, list[tuple[list[SceneObject], list[ObjectTruth]]]], seed: int
+) -> tuple[dict[str, dict[str, PopeCounts]], dict[str, ChairCounts]]:
+    """POPE counts per perceiver and split, and CHAIR counts per perceiver, from ``(perceived, truths)`` scenes."""
+    any_name = next(iter(observed), None)
+    truths_all = [truths for _, truths in observed[any_name]] if any_name else []
+    popularity = pair_popularity(truths_all)
+    colours, types = list(COLORS), sorted({t.type for ts in truths_all for t in ts})
+    questions = {
+        split: [
+            pope_questions(
+                truths,
+                split,
+                np.random.default_rng([seed, index, k]),
+                colors=colours,
+                types=types,
+                popularity=popularity,
+            )
+            for index, truths in enumerate(truths_all)
+        ]
+        for k, split in enumerate(SPLITS)
+    }
+    pope: dict[str, dict[str, PopeCounts]] = {}
+    chair: dict[str, ChairCounts] = {}
+    for name, scenes in observed.items():
+        chair[name] = ChairCounts()
+        pope[name] = {split: PopeCounts() for split in SPLITS}
+        for index, (perceived, truths) in enumerate(scenes):
+            chair[name].add(perceived, truths)
+            for split in SPLITS:
+                pope[name][split].add(questions[split][index], perceived)
+    return pope, chair
+
+
 def run(
     scenes: int,
     seed: int,
@@ -208,17 +280,18 @@ def run(
     show_failures: int,
     lighting_jitter: bool = False,
     cameras: tuple[str, ...] = ("top",),
+    noise: float = 0.2,
 ) -> dict[str, dict]:
     """Run the benchmark and print its report; returns the metrics per perceiver."""
     from rich.console import Console
     from rich.progress import track
     from rich.table import Table
 
-    console = Console(width=120)
+    console = Console(width=150)
     truth = SimTruthSource(None)
-    perceivers: dict[str, Perceiver] = {
-        name: OraclePerceiver(truth) if name == "oracle" else make_perceiver(name) for name in names
-    }
+    perceivers, replays = make_benchmark_perceivers(names, truth, noise, seed)
+    last: dict[str, Percept] = {}
+    observed: dict[str, list[tuple[list[SceneObject], list[ObjectTruth]]]] = {name: [] for name in names}
     tallies = {name: Tally() for name in names}
     contained_tallies = {name: Tally() for name in names}
     for index in track(range(scenes), description="scenes", console=console, transient=True):
@@ -228,10 +301,14 @@ def run(
             truths = world.truth()
             truth.world = world
             for name, perceiver in perceivers.items():
+                if name in replays:
+                    replays[name].percept = last[replays[name].name]
                 t0 = time.perf_counter()
                 percept = perceiver.perceive(frames)
                 elapsed = time.perf_counter() - t0
                 tallies[name].times.append(elapsed)
+                last[name] = percept
+                observed[name].append((list(percept.objects), truths))
                 score(tallies[name], index, percept.objects, truths)
                 if with_content:
                     score(contained_tallies[name], index, percept.objects, truths)
@@ -241,11 +318,16 @@ def run(
     results = {}
     light = ", lighting jitter" if lighting_jitter else ""
     table = Table(title=f"perception quality: {scenes} scenes, seed {seed}, camera {'+'.join(cameras)}{light}")
-    for col in ("perceiver", "objects", "precision", "recall", "colour", "type", "median mm", "p95 mm", "ms/frame"):
+    pope, chair = hallucination_tables(observed, seed)
+    columns = ("perceiver", "objects", "precision", "recall", "colour", "type", "median mm", "p95 mm", "ms/frame")
+    for col in (*columns, "CHAIR_i", "CHAIR_s"):
         table.add_column(col, justify="right")
     for label, group in (("", tallies), (" (with content)", contained_tallies)):
         for name, tally in group.items():
             r = tally.row()
+            if not label:
+                r |= {"chair_i": chair[name].chair_i, "chair_s": chair[name].chair_s}
+                r |= {f"pope_{split}": pope[name][split].row() for split in SPLITS}
             results[name + label] = r
             table.add_row(
                 name + label,
@@ -257,9 +339,31 @@ def run(
                 f"{r['median_mm']:.2f}",
                 f"{r['p95_mm']:.2f}",
                 f"{r['ms_median']:.1f} (p95 {r['ms_p95']:.1f})" if not label else "",
+                f"{r['chair_i']:.4f}" if not label else "",
+                f"{r['chair_s']:.4f}" if not label else "",
             )
     console.print(table)
+    noisy = f", noise {noise}" if any(n.startswith("noisy:") for n in names) else ""
+    pope_table = Table(title=f"POPE yes/no poll against simulator truth: {scenes} scenes, seed {seed}{noisy}")
+    for col in ("perceiver", "split", "questions", "accuracy", "precision", "recall", "F1", "yes-ratio"):
+        pope_table.add_column(col, justify="right")
+    for name in names:
+        for split in SPLITS:
+            c = pope[name][split]
+            pope_table.add_row(
+                name,
+                split,
+                str(c.total),
+                f"{c.accuracy:.4f}",
+                f"{c.precision:.4f}",
+                f"{c.recall:.4f}",
+                f"{c.f1:.4f}",
+                f"{c.yes_ratio:.4f}",
+            )
+    console.print(pope_table)
     for name, tally in tallies.items():
+        if name.startswith("noisy:"):
+            continue
         r = tally.row()
         missed = [k for k, target in TARGETS.items() if (r[k] > target if k == "median_mm" else r[k] < target)]
         verdict = "all targets met" if not missed else "below target: " + ", ".join(missed)
@@ -284,7 +388,10 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="probability that it is a block of its host's colour (default 0; a harder variant)",
     )
-    parser.add_argument("--perceivers", default="classical,oracle", help="comma-separated perceiver names")
+    parser.add_argument(
+        "--perceivers", default="classical,oracle,noisy:classical", help="comma-separated perceiver names"
+    )
+    parser.add_argument("--noise", type=float, default=0.2, help="injection rate of noisy:<inner> perceivers (0.2)")
     parser.add_argument("--show-failures", type=int, default=20, help="failure lines to print per perceiver")
     parser.add_argument(
         "--lighting-jitter", action="store_true", help="render every frame under a random light (seeded by scene)"
@@ -300,11 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         args.show_failures,
         args.lighting_jitter,
         tuple(args.cameras.split(",")),
+        args.noise,
     )
     ok = all(
         (r[k] <= t if k == "median_mm" else r[k] >= t)
         for name, r in results.items()
-        if "(" not in name
+        if "(" not in name and not name.startswith("noisy:")
         for k, t in TARGETS.items()
     )
     return 0 if ok else 1
