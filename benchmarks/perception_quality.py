@@ -26,6 +26,7 @@ gives every perceiver the frames of several cameras at once (the targets are set
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 import time
@@ -42,6 +43,8 @@ from perception.hallucination import SPLITS, ChairCounts, PopeCounts, pair_popul
 from perception.objects import Percept, SceneObject  # noqa: E402
 from perception.perceivers import NoisyPerceiver, OraclePerceiver, Perceiver, make_perceiver  # noqa: E402
 from perception.perceivers.noisy import NoiseRates  # noqa: E402
+from perception.relations import RELATIONS
+from perception.scene_graph import GRAPH_RELATIONS
 from sim.camera import CameraJitter  # noqa: E402
 from sim.objects import COLORS, SIZES, ObjectSpec, dimensions  # noqa: E402
 from sim.scene import PlacementError, PlacementRequest, place_objects, random_requests  # noqa: E402
@@ -147,6 +150,8 @@ class Tally:
     matched: int = 0
     colour_ok: int = 0
     type_ok: int = 0
+    relations: int = 0
+    relations_ok: int = 0
     errors: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -157,6 +162,7 @@ class Tally:
             "recall": self.matched / max(self.truths, 1),
             "colour": self.colour_ok / max(self.matched, 1),
             "type": self.type_ok / max(self.matched, 1),
+            "relations": self.relations_ok / max(self.relations, 1),
             "median_mm": 1000 * float(np.median(self.errors)) if self.errors else math.nan,
             "p95_mm": 1000 * float(np.percentile(self.errors, 95)) if self.errors else math.nan,
             "ms_median": 1000 * float(np.median(self.times)) if self.times else math.nan,
@@ -197,6 +203,10 @@ def score(tally: Tally, scene: int, perceived: list[SceneObject], truths: list[O
         tally.errors.append(math.dist(o.position, t.position))
         if o.color != t.color or o.type != t.type:
             tally.failures.append(f"scene {scene}: {t.id} seen as {o.color} {o.type}")
+    for (oa, ta), (ob, tb) in itertools.permutations(pairs, 2):
+        for relation in GRAPH_RELATIONS:
+            tally.relations += 1
+            tally.relations_ok += RELATIONS[relation](oa, ob) == RELATIONS[relation](ta, tb)
     matched_t = {t.id for _, t in pairs}
     matched_o = {id(o) for o, _ in pairs}
     tally.failures += [
@@ -319,7 +329,8 @@ def run(
     light = ", lighting jitter" if lighting_jitter else ""
     table = Table(title=f"perception quality: {scenes} scenes, seed {seed}, camera {'+'.join(cameras)}{light}")
     pope, chair = hallucination_tables(observed, seed)
-    columns = ("perceiver", "objects", "precision", "recall", "colour", "type", "median mm", "p95 mm", "ms/frame")
+    columns = ("perceiver", "objects", "precision", "recall", "colour", "type", "relations", "median mm", "p95 mm")
+    columns = (*columns, "ms/frame")
     for col in (*columns, "CHAIR_i", "CHAIR_s"):
         table.add_column(col, justify="right")
     for label, group in (("", tallies), (" (with content)", contained_tallies)):
@@ -336,6 +347,7 @@ def run(
                 f"{r['recall']:.4f}",
                 f"{r['colour']:.4f}",
                 f"{r['type']:.4f}",
+                f"{r['relations']:.4f}",
                 f"{r['median_mm']:.2f}",
                 f"{r['p95_mm']:.2f}",
                 f"{r['ms_median']:.1f} (p95 {r['ms_p95']:.1f})" if not label else "",
