@@ -6,11 +6,16 @@ Shared by the perceivers that report 2D boxes (``vlm``) and those that fabricate
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from perception.frame import Frame
+from perception.objects import SceneObject
+from perception.perceivers.base import PerceptionError
 
 log = logging.getLogger(__name__)
 
@@ -126,3 +131,48 @@ def project_box(frame: Frame, position: tuple[float, float, float], extent: tupl
     u = k.fx * cam[0] / z + k.cx
     v = k.fy * cam[1] / z + k.cy
     return clip_box((u.min(), v.min(), u.max() + 1, v.max() + 1), k.width, k.height)
+
+
+def fuse(per_frame: Sequence[Sequence[SceneObject]], distance: float) -> list[SceneObject]:
+    """Merge same colour-and-type objects of different cameras whose centres are closer than ``distance``."""
+    flat = sorted((o for objs in per_frame for o in objs), key=lambda o: (-o.confidence, o.color, o.type))
+    clusters: list[list[SceneObject]] = []
+    for obj in flat:
+        for cluster in clusters:
+            ref = cluster[0]
+            if (
+                (ref.color, ref.type) == (obj.color, obj.type)
+                and math.dist(ref.position, obj.position) < distance
+                and all(e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence)
+            ):
+                cluster.append(obj)
+                break
+        else:
+            clusters.append([obj])
+    fused = []
+    for cluster in clusters:
+        w = np.array([max(o.confidence, 1e-3) for o in cluster])
+        pos = np.average([o.position for o in cluster], axis=0, weights=w)
+        ext = np.average([o.extent for o in cluster], axis=0, weights=w)
+        fused.append(
+            cluster[0].model_copy(
+                update={
+                    "position": tuple(float(v) for v in pos),
+                    "extent": tuple(float(v) for v in ext),
+                    "confidence": max(o.confidence for o in cluster),
+                    "evidence": tuple(e for o in cluster for e in o.evidence),
+                }
+            )
+        )
+    return fused
+
+
+def torch_dtype(name: str | None, device: str, who: str) -> Any:
+    """The torch dtype called ``name`` (default: bfloat16 on cuda, float32 elsewhere); one-line error if unknown."""
+    import torch
+
+    name = name or ("bfloat16" if device.startswith("cuda") else "float32")
+    dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    if name not in dtypes:
+        raise PerceptionError(f"{who}: unknown dtype {name!r}; known: {', '.join(dtypes)}")
+    return dtypes[name]

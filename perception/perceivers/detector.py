@@ -30,10 +30,8 @@ and type from several cameras within ``fuse_distance`` are merged.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,7 +40,7 @@ from perception.colors import COLOR_NAMES, classify_color
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from perception.perceivers.boxes import Box, clip_box, lift_box
+from perception.perceivers.boxes import Box, clip_box, fuse, lift_box, torch_dtype
 from perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -215,20 +213,11 @@ class DetectorPerceiver:
             raise PerceptionError(f"detector: no query names a known type ({', '.join(TYPES)})")
         return phrases, labels
 
-    def _torch_dtype(self) -> Any:
-        import torch
-
-        name = self.config.dtype or ("bfloat16" if self.config.device.startswith("cuda") else "float32")
-        dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-        if name not in dtypes:
-            raise PerceptionError(f"detector: unknown dtype {name!r}; known: {', '.join(dtypes)}")
-        return dtypes[name]
-
     def _load(self) -> None:
         from transformers import Owlv2ForObjectDetection, Owlv2Processor
 
         path = self.config.model
-        dtype = self._torch_dtype()
+        dtype = torch_dtype(self.config.dtype, self.config.device, "detector")
         try:
             self.processor = Owlv2Processor.from_pretrained(path)
             self.model = Owlv2ForObjectDetection.from_pretrained(path, dtype=dtype)
@@ -342,37 +331,3 @@ def _box_color(frame: Frame, box: Box) -> str | None:
     if patch.size == 0:
         return None
     return classify_color(np.median(patch.reshape(-1, 3).astype(np.float64), axis=0))
-
-
-def fuse(per_frame: Sequence[Sequence[SceneObject]], distance: float) -> list[SceneObject]:
-    """Merge same colour-and-type objects of different cameras whose centres are closer than ``distance``."""
-    flat = sorted((o for objs in per_frame for o in objs), key=lambda o: (-o.confidence, o.color, o.type))
-    clusters: list[list[SceneObject]] = []
-    for obj in flat:
-        for cluster in clusters:
-            ref = cluster[0]
-            if (
-                (ref.color, ref.type) == (obj.color, obj.type)
-                and math.dist(ref.position, obj.position) < distance
-                and all(e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence)
-            ):
-                cluster.append(obj)
-                break
-        else:
-            clusters.append([obj])
-    fused = []
-    for cluster in clusters:
-        w = np.array([max(o.confidence, 1e-3) for o in cluster])
-        pos = np.average([o.position for o in cluster], axis=0, weights=w)
-        ext = np.average([o.extent for o in cluster], axis=0, weights=w)
-        fused.append(
-            cluster[0].model_copy(
-                update={
-                    "position": tuple(float(v) for v in pos),
-                    "extent": tuple(float(v) for v in ext),
-                    "confidence": max(o.confidence for o in cluster),
-                    "evidence": tuple(e for o in cluster for e in o.evidence),
-                }
-            )
-        )
-    return fused

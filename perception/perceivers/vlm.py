@@ -41,7 +41,7 @@ from perception.colors import COLOR_NAMES
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from perception.perceivers.boxes import clip_box, lift_box
+from perception.perceivers.boxes import clip_box, fuse, lift_box, torch_dtype
 from perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -221,20 +221,11 @@ class VLMPerceiver:
 
     # ------------------------------------------------------------------ model
 
-    def _torch_dtype(self) -> Any:
-        import torch
-
-        name = self.config.dtype or ("bfloat16" if self.config.device.startswith("cuda") else "float32")
-        dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-        if name not in dtypes:
-            raise PerceptionError(f"vlm: unknown dtype {name!r}; known: {', '.join(dtypes)}")
-        return dtypes[name]
-
     def _load(self) -> None:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         path = self.config.model
-        dtype = self._torch_dtype()
+        dtype = torch_dtype(self.config.dtype, self.config.device, "vlm")
         try:
             self.processor = AutoProcessor.from_pretrained(path)
             self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
@@ -295,7 +286,7 @@ class VLMPerceiver:
                 answers.extend("" for _ in batch)
         self.last_answers = answers
         per_frame = [self.objects_from_answer(f, a) for f, a in zip(frames, answers, strict=True)]
-        objects = per_frame[0] if len(per_frame) == 1 else self._fuse(per_frame)
+        objects = per_frame[0] if len(per_frame) == 1 else fuse(per_frame, self.config.fuse_distance)
         for err in self.last_errors:
             log.debug("vlm: %s", err)
         return Percept(
@@ -334,36 +325,3 @@ class VLMPerceiver:
                 )
             )
         return out
-
-    def _fuse(self, per_frame: list[list[SceneObject]]) -> list[SceneObject]:
-        """Merge same colour-and-type detections of different cameras whose centres are close."""
-        flat = sorted((o for objs in per_frame for o in objs), key=lambda o: (-o.confidence, o.color, o.type))
-        clusters: list[list[SceneObject]] = []
-        for obj in flat:
-            for cluster in clusters:
-                ref = cluster[0]
-                if (
-                    (ref.color, ref.type) == (obj.color, obj.type)
-                    and math.dist(ref.position, obj.position) < self.config.fuse_distance
-                    and all(e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence)
-                ):
-                    cluster.append(obj)
-                    break
-            else:
-                clusters.append([obj])
-        fused = []
-        for cluster in clusters:
-            w = np.array([max(o.confidence, 1e-3) for o in cluster])
-            pos = np.average([o.position for o in cluster], axis=0, weights=w)
-            ext = np.average([o.extent for o in cluster], axis=0, weights=w)
-            fused.append(
-                cluster[0].model_copy(
-                    update={
-                        "position": tuple(float(v) for v in pos),
-                        "extent": tuple(float(v) for v in ext),
-                        "confidence": max(o.confidence for o in cluster),
-                        "evidence": tuple(e for o in cluster for e in o.evidence),
-                    }
-                )
-            )
-        return fused
