@@ -176,3 +176,18 @@ def torch_dtype(name: str | None, device: str, who: str) -> Any:
     if name not in dtypes:
         raise PerceptionError(f"{who}: unknown dtype {name!r}; known: {', '.join(dtypes)}")
     return dtypes[name]
+
+
+def load_pretrained(processor_cls: Any, model_cls: Any, path: str, device: str, dtype: str | None, who: str):
+    """Processor and model from a local folder or hub id via ``from_pretrained``, on ``device``, in eval
+    mode; any failure becomes one :class:`PerceptionError` line naming ``who`` and the path."""
+    torch_type = torch_dtype(dtype, device, who)
+    try:
+        processor = processor_cls.from_pretrained(path)
+        model = model_cls.from_pretrained(path, dtype=torch_type)
+        model.to(device)
+        model.eval()
+    except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PerceptionError(f"{who}: cannot load model {path!r}: {first}") from exc
+    return processor, model

@@ -40,7 +40,7 @@ from perception.colors import COLOR_NAMES, classify_color
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from perception.perceivers.boxes import Box, clip_box, fuse, lift_box, torch_dtype
+from perception.perceivers.boxes import Box, clip_box, fuse, lift_box, load_pretrained
 from perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -216,17 +216,11 @@ class DetectorPerceiver:
     def _load(self) -> None:
         from transformers import Owlv2ForObjectDetection, Owlv2Processor
 
-        path = self.config.model
-        dtype = torch_dtype(self.config.dtype, self.config.device, "detector")
-        try:
-            self.processor = Owlv2Processor.from_pretrained(path)
-            self.model = Owlv2ForObjectDetection.from_pretrained(path, dtype=dtype)
-            self.model.to(self.config.device)
-            self.model.eval()
-        except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise PerceptionError(f"detector: cannot load model {path!r}: {first}") from exc
-        log.info("detector: loaded %s on %s as %s with %d queries", path, self.config.device, dtype, len(self.phrases))
+        c = self.config
+        self.processor, self.model = load_pretrained(
+            Owlv2Processor, Owlv2ForObjectDetection, c.model, c.device, c.dtype, "detector"
+        )
+        log.info("detector: loaded %s on %s with %d queries", c.model, c.device, len(self.phrases))
 
     def detect(self, frames: Sequence[Frame]) -> list[list[Detection2D]]:
         """2D detections (after threshold and NMS) for each frame, in one forward pass for all of them."""

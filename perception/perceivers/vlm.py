@@ -41,7 +41,7 @@ from perception.colors import COLOR_NAMES
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from perception.perceivers.boxes import clip_box, fuse, lift_box, torch_dtype
+from perception.perceivers.boxes import clip_box, fuse, lift_box, load_pretrained
 from perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -224,16 +224,11 @@ class VLMPerceiver:
     def _load(self) -> None:
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        path = self.config.model
-        dtype = torch_dtype(self.config.dtype, self.config.device, "vlm")
-        try:
-            self.processor = AutoProcessor.from_pretrained(path)
-            self.model = AutoModelForImageTextToText.from_pretrained(path, dtype=dtype)
-            self.model.to(self.config.device)
-            self.model.eval()
-        except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise PerceptionError(f"vlm: cannot load model {path!r}: {first}") from exc
+        c = self.config
+        self.processor, self.model = load_pretrained(
+            AutoProcessor, AutoModelForImageTextToText, c.model, c.device, c.dtype, "vlm"
+        )
+        path, dtype = c.model, self.model.dtype
         tokenizer = getattr(self.processor, "tokenizer", None)
         if tokenizer is not None:
             tokenizer.padding_side = "left"  # decoder-only generation pads on the left
