@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from perception.validation import describe_error, field_path
 from sim.objects import COLORS, OBJECT_TYPES, footprint_radius
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
@@ -167,24 +168,6 @@ def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
             raise _FieldProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _problem(error: dict[str, Any]) -> str:
-    if error["type"] == "missing":
-        return "missing required field"
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] in ("float_parsing", "float_type"):
-        return f"{msg} (got {error.get('input')!r})"
-    return msg
-
-
 def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
     """Validate already-loaded YAML data; raise :class:`ScenarioError` with a one-line message."""
     if not isinstance(data, dict):
@@ -196,8 +179,8 @@ def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
         ctx_error = err.get("ctx", {}).get("error")
         if isinstance(ctx_error, _FieldProblem):
             raise ScenarioError(path, ctx_error.field, ctx_error.problem) from None
-        field = _field_path(err["loc"])
-        problem = _problem(err)
+        field = field_path(err["loc"])
+        problem = describe_error(err)
         if problem.startswith("goal: "):
             field, problem = "goal", problem.removeprefix("goal: ")
         raise ScenarioError(path, field, problem) from None

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from perception.frame import CameraIntrinsics
+from perception.validation import describe_error, field_path
 
 
 class CalibrationError(ValueError):
@@ -105,24 +106,6 @@ class Calibration(BaseModel):
         return yaml.safe_dump(self.model_dump(), sort_keys=False)
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _problem(error: dict[str, Any]) -> str:
-    if error["type"] == "missing":
-        return "missing required field"
-    if error["type"] == "extra_forbidden":
-        return "unknown field"
-    msg = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] in ("float_parsing", "float_type", "int_parsing", "int_type", "list_type"):
-        return f"{msg} (got {error.get('input')!r})"
-    return msg
-
-
 def parse_calibration(data: Any, path: str | Path = "<calibration>") -> Calibration:
     """Validate already-loaded YAML data; raise :class:`CalibrationError` with a one-line message."""
     if not isinstance(data, dict):
@@ -131,7 +114,7 @@ def parse_calibration(data: Any, path: str | Path = "<calibration>") -> Calibrat
         return Calibration.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise CalibrationError(path, _field_path(error["loc"]), _problem(error)) from None
+        raise CalibrationError(path, field_path(error["loc"]), describe_error(error)) from None
 
 
 def load_calibration(path: str | Path) -> Calibration:
