@@ -1,0 +1,134 @@
+"""The typed logical form of an instruction: what the grammar produces and what an LLM must answer with.
+
+A :class:`Program` is a list of commands carried out in order ("first ..., then ..."). Every command names
+objects with :class:`NounPhrase` descriptions; a noun phrase says which objects it may denote (type or
+category, colour, size, negated colours, relations to other objects, a superlative or ordinal) and how many
+(:attr:`NounPhrase.quantity`). Resolving phrases against a perceived scene is
+:mod:`reasoning.referents`' job; this module only describes.
+
+Example: "Put the block that is left of the bowl on the plate" is ::
+
+    Program(steps=[Put(object=NounPhrase(noun="block", relations=[RelationFilter(relation="left_of",
+        other=NounPhrase(noun="bowl"))]), relation="on", target=NounPhrase(noun="plate"))])
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Relation = Literal["inside", "on", "left_of", "right_of", "in_front_of", "behind", "near"]
+"""Where one object is relative to another; the geometry is :mod:`perception.relations`."""
+PLACE_RELATIONS: tuple[str, ...] = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
+Size = Literal["small", "medium", "large"]
+Ranking = Literal["leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest"]
+"""Orders of a superlative. ``nearest``/``farthest`` are measured to :attr:`Superlative.reference` (the robot
+when it is None); left is +y and front is toward the robot, as everywhere in groundsight."""
+Quantity = Literal["the", "any", "all"]
+"""``the``: exactly :attr:`NounPhrase.count` objects (one by default) fit, else the agent asks or refuses;
+``any``: choose that many of those that fit; ``all``: every object that fits (at least one)."""
+
+
+class Superlative(BaseModel):
+    """ "the leftmost", "the second ... from the right" (rank 2, rightmost), "nearest the plate"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ranking: Ranking
+    rank: int = Field(1, ge=1, description="1 for the -most one, 2 for the second, ...")
+    reference: NounPhrase | None = Field(None, description="what nearest/farthest is measured to; None: the robot")
+
+
+class RelationFilter(BaseModel):
+    """ "that is left of the bowl", "behind the tray", "that is not on the plate"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    relation: Relation
+    other: NounPhrase
+    negated: bool = False
+
+
+class NounPhrase(BaseModel):
+    """A description of one or more objects."""
+
+    model_config = ConfigDict(frozen=True)
+
+    noun: str | None = Field(
+        None,
+        description="object type or knowledge-graph class word, singular (block, bowl, kitchenware, container); "
+        "None for 'thing', 'object', 'one'",
+    )
+    color: str | None = Field(None, description="canonical colour word (red, ..., gray)")
+    not_colors: tuple[str, ...] = Field((), description="colours it must not have ('that is not red')")
+    size: Size | None = None
+    relations: tuple[RelationFilter, ...] = ()
+    superlative: Superlative | None = None
+    quantity: Quantity = "the"
+    count: int | None = Field(None, ge=1, description="how many; None: one, or all for a plural 'the'/'all'")
+    plural: bool = False
+    text: str = Field("", description="the words of the instruction it came from, for messages")
+
+    def describe(self) -> str:
+        """The phrase as text: its own words when known, else rebuilt from the fields."""
+        if self.text:
+            return self.text
+        words = ["the"] if self.quantity == "the" else (["all"] if self.quantity == "all" else ["a"])
+        if self.count:
+            words.append(str(self.count))
+        if self.superlative:
+            words.append(self.superlative.ranking)
+        words += [w for w in (self.size, self.color) if w]
+        words.append((self.noun or "object") + ("s" if self.plural else ""))
+        words += [f"that is not {c}" for c in self.not_colors]
+        words += [
+            f"{'not ' if r.negated else ''}{r.relation.replace('_', ' ')} {r.other.describe()}" for r in self.relations
+        ]
+        return " ".join(words)
+
+
+class Put(BaseModel):
+    """Put the objects ``relation`` the target (in, on, left of, ...)."""
+
+    kind: Literal["put"] = "put"
+    object: NounPhrase
+    relation: Relation
+    target: NounPhrase
+
+
+class HandOver(BaseModel):
+    """Hand the object to the person ("give me", "hand me", "pass me")."""
+
+    kind: Literal["handover"] = "handover"
+    object: NounPhrase
+
+
+class Stack(BaseModel):
+    """Build a tower; ``order`` lists the objects from the bottom up."""
+
+    kind: Literal["stack"] = "stack"
+    order: list[NounPhrase] = Field(min_length=2)
+
+
+class Sort(BaseModel):
+    """Put each of ``objects`` ``relation`` the one of ``containers`` that shares its ``key``."""
+
+    kind: Literal["sort"] = "sort"
+    objects: NounPhrase
+    relation: Literal["inside", "on"]
+    containers: NounPhrase
+    key: Literal["color"] = "color"
+
+
+Command = Annotated[Put | HandOver | Stack | Sort, Field(discriminator="kind")]
+
+
+class Program(BaseModel):
+    """An instruction's meaning: commands carried out in order."""
+
+    steps: list[Command] = Field(min_length=1)
+
+
+Superlative.model_rebuild()
+RelationFilter.model_rebuild()
