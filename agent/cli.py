@@ -25,6 +25,7 @@ from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario
 from agent.runner import REASONERS, Summary, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from agent.solver import solve_episode
+from knowledge import KnowledgeBase, KnowledgeError
 from perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
 
 app = typer.Typer(
@@ -59,6 +60,30 @@ def _check_backends(perception: str, reasoner: str) -> None:
         raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {known})")
     if reasoner not in REASONERS:
         raise _bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
+
+
+def _llm_options(
+    reasoner: str, model: str | None, base_url: str | None, device: str, dtype: str | None
+) -> dict[str, Any] | None:
+    """Options for the llm reasoner; one-line errors when it has no model to talk to."""
+    if reasoner != "llm":
+        return None
+    if base_url:
+        if not model:
+            raise _bad_input("--llm-model: name the model the --llm-base-url server serves")
+        return {"base_url": base_url, "llm_model": model}
+    if not model:
+        raise _bad_input("--model: the llm reasoner needs a local model folder or hub id, or --llm-base-url URL")
+    return {"model": model, "device": device, "dtype": dtype or "auto"}
+
+
+def _check_kg(files: list[Path]) -> list[str]:
+    """Load the knowledge graph once with the user's files, so a broken file is a one-line error up front."""
+    try:
+        KnowledgeBase(files)
+    except KnowledgeError as exc:
+        raise _bad_input(f"--kg: {exc}") from None
+    return [str(f) for f in files]
 
 
 def _load(path: Path) -> Scenario:
@@ -104,11 +129,30 @@ def run(
     perception: Annotated[
         str, typer.Option(help="Perceiver: classical (OpenCV on RGB-D) or oracle (truth).")
     ] = "classical",
-    reasoner: Annotated[str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner).")] = "rules",
+    reasoner: Annotated[
+        str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner) or llm (a chat model, verified).")
+    ] = "rules",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(help="Answer to the agent's question (e.g. 'the left one'); repeat for several questions."),
+    ] = None,
+    kg: Annotated[
+        list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
+    ] = None,
+    twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
+    llm_model: Annotated[
+        str | None,
+        typer.Option(help="llm: local model folder / hub id, or the model name a --llm-base-url server serves."),
+    ] = None,
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="llm: an OpenAI-compatible server, e.g. vLLM at http://localhost:8000/v1.")
+    ] = None,
     gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
     video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
-    model: Annotated[str | None, typer.Option(help="vlm / detector: a local model folder or hub id.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="vlm / detector / llm: a local model folder or hub id (--llm-model if both).")
+    ] = None,
     noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
     device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
     dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
@@ -132,21 +176,38 @@ def run(
             console.print(_describe(node, update), markup=False)
 
     options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
-    if perception.split(":")[-1] in ("vlm", "detector") and not model:
+    needs_model = perception.split(":")[-1] in ("vlm", "detector")
+    if needs_model and not model:
         raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
+    llm = _llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
+    kg_files = _check_kg(kg or [])
     summary = run_episode(
-        spec, seed, perception, reasoner, out, gui=gui, video=video, perception_options=options, on_step=show
+        spec,
+        seed,
+        perception,
+        reasoner,
+        out,
+        gui=gui,
+        video=video,
+        perception_options=options,
+        on_step=show,
+        answers=answer or [],
+        kg_files=kg_files,
+        twin=twin,
+        reasoner_options=llm,
     )
     if not quiet:
         console.print(f"run directory: {out}", markup=False)
+        if summary.status == "needs_clarification":
+            console.print("answer it with: --answer 'the left one' (or an object id)", markup=False)
     print(result_line(summary))
     raise typer.Exit(0 if summary.passed else 1)
 
 
-def _episode(args: tuple[str, int, str, str, str]) -> dict[str, Any]:
-    path, seed, perception, reasoner, out = args
+def _episode(args: tuple[str, int, str, str, str, dict[str, Any]]) -> dict[str, Any]:
+    path, seed, perception, reasoner, out, options = args
     scenario = load_scenario(path)
-    summary = run_episode(scenario, seed, perception, reasoner, Path(out) / scenario.name / f"seed{seed}")
+    summary = run_episode(scenario, seed, perception, reasoner, Path(out) / scenario.name / f"seed{seed}", **options)
     return {**summary.model_dump(), "file": path}
 
 
@@ -158,6 +219,10 @@ def evaluate(
     perception: Annotated[str, typer.Option(help="Perceiver name.")] = "classical",
     reasoner: Annotated[str, typer.Option(help="Reasoner name.")] = "rules",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/eval"),
+    kg: Annotated[
+        list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
+    ] = None,
+    twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
 ) -> None:
     """Run every scenario under PATHS for N seeds; write OUT/results.jsonl and OUT/report.md."""
     files = find_scenarios(paths)
@@ -167,7 +232,8 @@ def evaluate(
         _load(f)
     _check_backends(perception, reasoner)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(f), s, perception, reasoner, str(out)) for f in files for s in range(seeds)]
+    options = {"kg_files": _check_kg(kg or []), "twin": twin}
+    jobs = [(str(f), s, perception, reasoner, str(out), options) for f in files for s in range(seeds)]
     results = _run_pool(_episode, jobs, workers)
     with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
@@ -328,6 +394,53 @@ def validate(paths: Annotated[list[Path], typer.Argument(help="Scenario files or
             err.print(f"error: {exc}", markup=False, soft_wrap=True)
     print(f"{len(files) - bad}/{len(files)} scenario files valid")
     raise typer.Exit(2 if bad else 0)
+
+
+kg_app = typer.Typer(help="Query and check the knowledge graph (ontology + your Turtle files).", no_args_is_help=True)
+app.add_typer(kg_app, name="kg")
+
+
+def _kb(files: list[Path] | None) -> KnowledgeBase:
+    try:
+        return KnowledgeBase(files or [])
+    except KnowledgeError as exc:
+        raise _bad_input(f"--kg: {exc}") from None
+
+
+@kg_app.command("query")
+def kg_query(
+    query: Annotated[
+        str, typer.Argument(help="A SPARQL SELECT query; prefixes gs:, rdf:, rdfs:, owl:, skos: are bound.")
+    ],
+    kg: Annotated[list[Path] | None, typer.Option(help="Extra Turtle file (repeatable).")] = None,
+) -> None:
+    """Run a SPARQL SELECT over the inferred knowledge graph and print the rows.
+
+    Example: groundsight kg query 'SELECT ?t WHERE { ?t rdfs:subClassOf gs:Kitchenware }'
+    """
+    try:
+        rows = _kb(kg).sparql(query)
+    except KnowledgeError as exc:
+        raise _bad_input(str(exc)) from None
+    if not rows:
+        print("no rows")
+        return
+    table = Table(*rows[0].keys())
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)
+
+
+@kg_app.command("types")
+def kg_types(kg: Annotated[list[Path] | None, typer.Option(help="Extra Turtle file (repeatable).")] = None) -> None:
+    """List every object type with its categories and physical properties (after inference)."""
+    kb = _kb(kg)
+    table = Table("type", "words", "categories", "properties")
+    words = kb.type_words()
+    for t in kb.object_types():
+        props = ", ".join(f"{k}={v}" for k, v in sorted(kb.properties(t).items()))
+        table.add_row(t, ", ".join(sorted(w for w, c in words.items() if c == t)), ", ".join(kb.categories(t)), props)
+    console.print(table)
 
 
 @app.callback()

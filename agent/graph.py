@@ -3,39 +3,74 @@
 ::
 
     perceive -> reason -> verify -+-> act -> observe -+-> act (next plan step)
-       ^                          |                   +-> succeeded
-       |                          +-> refused / needs_clarification / succeeded (goal already holds)
+       ^                          |                   +-> succeeded (every goal atom observed)
+       |                          +-> refused / succeeded (goal already holds)
+       |                          +-> needs_clarification --(interrupt; the person's answer)--> reason
        +-- re-look: evidence too weak, an action failed, or its effect was not observed (bounded)
                                                       +-> failed (retries or step budget exhausted)
 
 Nodes close over a :class:`Runtime` that holds what cannot be checkpointed (cameras, robot, models);
-the state itself is a pydantic model stored by the SQLite checkpointer after every step.
+the state itself is a pydantic model stored by the checkpointer after every step. ``needs_clarification``
+pauses the run with :func:`langgraph.types.interrupt`; resuming it with ``Command(resume=answer)`` binds
+the ambiguous phrase to the object the answer picks and reasons again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-import numpy as np
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
 
 from agent.robot import RobotInterface
 from agent.state import TERMINAL, ActionRecord, AgentState
 from knowledge import KnowledgeBase
 from perception.frame import CameraSource, Frame
-from perception.objects import Percept, SceneObject
+from perception.identity import carry_ids
+from perception.objects import Percept
 from perception.perceivers.base import Perceiver
+from perception.relations import RELATIONS
 from perception.scene_graph import build_scene_graph, relation_triples
-from reasoning.reasoner import RulesReasoner, matches
+from reasoning.planner import PlanStep, grasp_of, release_point_for
+from reasoning.predicates import Atom, atom
+from reasoning.referents import resolve_answer
 from reasoning.thought import CheckResult, Thought, ThoughtStep
 from reasoning.verifier import Verifier, decide
 
 log = logging.getLogger(__name__)
 
-NODES = ("perceive", "reason", "verify", "act", "observe")
+NODES = ("perceive", "reason", "verify", "act", "observe", "needs_clarification")
+ENDS = ("succeeded", "failed", "refused")
+
+
+class Reasoner(Protocol):
+    """What the graph needs from a reasoner (:class:`reasoning.reasoner.RulesReasoner`, the LLM reasoner)."""
+
+    name: str
+
+    def think(
+        self,
+        instruction: str,
+        percept: Percept,
+        relations: Sequence[tuple[str, str, str]] = (),
+        answers: Mapping[str, list[str]] | None = None,
+        holding: str | None = None,
+    ) -> Thought: ...
+
+    def replan(
+        self,
+        thought: Thought,
+        percept: Percept,
+        relations: Sequence[tuple[str, str, str]] = (),
+        holding: str | None = None,
+    ) -> Thought: ...
+
+
+TwinCheck = Callable[[Thought, Percept], CheckResult]
+"""Rolls a checked plan out on a copy of the world first (see :mod:`agent.twin`)."""
 
 
 @dataclass
@@ -44,16 +79,22 @@ class Runtime:
 
     cameras: Sequence[CameraSource]
     perceiver: Perceiver
-    reasoner: RulesReasoner
+    reasoner: Reasoner
     verifier: Verifier
     kb: KnowledgeBase
     robot: RobotInterface
+    twin: TwinCheck | None = None
     frames: list[Frame] = field(default_factory=list)
 
-    def look(self) -> tuple[Percept, list[tuple[str, str, str]]]:
-        """Capture every camera, perceive, build the scene graph and put it into the knowledge base."""
+    def look(
+        self, previous: Percept | None = None, expected: Mapping[str, tuple[float, float]] | None = None
+    ) -> tuple[Percept, list[tuple[str, str, str]]]:
+        """Capture every camera, perceive (keeping the ids of ``previous``), build the scene graph and put it
+        into the knowledge base."""
         self.frames = [camera.read() for camera in self.cameras]
         percept = self.perceiver.perceive(self.frames)
+        if previous is not None:
+            percept = carry_ids(previous, percept, expected)
         relations = relation_triples(build_scene_graph(percept.objects))
         self.kb.set_scene(percept.objects, relations)
         return percept, relations
@@ -67,48 +108,105 @@ def _go(state: AgentState, route: str, **update: Any) -> dict[str, Any]:
     return {**update, "steps": steps, "route": route}
 
 
-def _nearest(objs: list[SceneObject], point: Sequence[float]) -> SceneObject | None:
-    if not objs:
-        return None
-    return min(objs, key=lambda o: float(np.hypot(o.position[0] - point[0], o.position[1] - point[1])))
+def _with_step(thought: Thought, step: ThoughtStep) -> Thought:
+    return thought.model_copy(update={"steps": [*thought.steps, step]})
+
+
+def _effect(step: PlanStep) -> Atom | None:
+    """The relation a place step makes true, when it is one the camera can check."""
+    if step.skill == "place" and step.relation in RELATIONS and step.target:
+        return atom(step.relation, step.object, step.target)
+    return None
 
 
 def build_graph(rt: Runtime) -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer."""
 
     def perceive(state: AgentState) -> dict[str, Any]:
-        percept, relations = rt.look()
-        return _go(state, "reason", percept=percept, relations=relations, looks=state.looks + 1)
+        keep = state.percept if state.actions else None
+        percept, relations = rt.look(keep, state.expected)
+        return _go(state, "reason", percept=percept, relations=relations, looks=state.looks + 1, expected={})
 
     def reason(state: AgentState) -> dict[str, Any]:
         assert state.percept is not None
-        thought = rt.reasoner.think(state.instruction, state.percept, state.relations)
-        return _go(state, "verify", thought=thought, plan_index=0, question=None)
+        holding = state.held if state.held and rt.robot.holding else None
+        if state.actions and state.thought is not None and state.thought.goal:
+            # the bindings were settled before the robot moved anything: keep them, plan again from here
+            thought = _with_step(state.thought, ThoughtStep(kind="plan", text="Planning again from the new view."))
+            thought = rt.reasoner.replan(thought, state.percept, state.relations, holding)
+        else:
+            thought = rt.reasoner.think(state.instruction, state.percept, state.relations, state.answers, holding)
+        return _go(state, "verify", thought=thought, plan_index=0, question=None, held=holding)
 
     def verify(state: AgentState) -> dict[str, Any]:
         assert state.thought is not None and state.percept is not None
         checks = rt.verifier.check(state.thought, state.percept, rt.frames)
+        if rt.twin is not None and state.thought.plan and decide(checks) is None:
+            checks.append(rt.twin(state.thought, state.percept))
         failed = decide(checks)
         verdict = "all checks passed" if failed is None else f"check {failed.name} failed: {failed.reason}"
-        thought = _with_step(state.thought, ThoughtStep(kind="verify", text=verdict.capitalize() + ".", checks=checks))
+        thought = _with_step(
+            state.thought, ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=checks)
+        )
         update: dict[str, Any] = {"thought": thought, "checks": checks}
         if failed is None:
             if not thought.plan:
                 return _go(state, "succeeded", reason="the goal already holds; nothing to do", **update)
             return _go(state, "act", **update)
         if failed.on_fail == "ask":
-            return _go(state, "needs_clarification", question=failed.reason, reason=failed.reason, **update)
+            key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
+            return _go(
+                state,
+                "needs_clarification",
+                status="needs_clarification",
+                question=failed.reason,
+                reason=failed.reason,
+                asking=key,
+                **update,
+            )
         if failed.on_fail == "reperceive" and state.looks < state.max_looks:
             return _go(state, "perceive", reason=f"looking again: {failed.reason}", **update)
         return _go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
 
+    def needs_clarification(state: AgentState) -> dict[str, Any]:
+        assert state.thought is not None and state.percept is not None and state.asking is not None
+        binding = state.thought.binding(state.asking)
+        assert binding is not None
+        answer = interrupt({"question": state.question, "candidates": binding.candidates})
+        candidates = [state.percept.by_id(c) for c in binding.candidates]
+        chosen = resolve_answer(str(answer), candidates)
+        if chosen is None:
+            question = (
+                f"I could not tell which one you mean by '{answer}'. {binding.reason}: "
+                + ", ".join(binding.candidates)
+                + "?"
+            )
+            return _go(state, "needs_clarification", question=question, reason=question)
+        answers = {**state.answers, state.asking: [chosen.id]}
+        return _go(
+            state,
+            "reason",
+            status="running",
+            answers=answers,
+            asking=None,
+            question=None,
+            reason=f"you meant {chosen.id}",
+        )
+
     def act(state: AgentState) -> dict[str, Any]:
-        assert state.thought is not None
+        assert state.thought is not None and state.percept is not None
         step = state.thought.plan[state.plan_index]
+        expected = dict(state.expected)
+        obj = state.percept.by_id(step.object)
         if step.skill == "pick":
-            result = rt.robot.pick(step.grasp_position, step.grasp_extent, step.grasp_yaw)  # type: ignore[arg-type]
+            grasp = grasp_of(obj, obj.yaw)
+            result = rt.robot.pick(grasp.position, grasp.extent, grasp.yaw)
+        elif step.skill == "place":
+            point = release_point_for(step, obj, state.percept.objects)
+            expected[step.object] = (point[0], point[1])
+            result = rt.robot.place(point)
         else:
-            result = rt.robot.place(step.release_point)  # type: ignore[arg-type]
+            result = rt.robot.handover()
         record = ActionRecord(
             step=step.text,
             skill=result.skill,
@@ -120,44 +218,53 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return _go(state, "observe", actions=actions)
+            return _go(state, "observe", actions=actions, expected=expected)
         rt.robot.home()
-        return _retry(state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions)
+        return _retry(
+            state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected
+        )
 
     def observe(state: AgentState) -> dict[str, Any]:
-        assert state.thought is not None and state.thought.goal is not None
+        assert state.thought is not None and state.percept is not None
         step = state.thought.plan[state.plan_index]
-        if step.skill == "pick":
-            holding = rt.robot.holding
+        update: dict[str, Any] = {}
+        if step.skill in ("pick", "handover"):
             check = CheckResult(
                 name="effect_observed",
-                claim=f"holding({step.object}) after {step.text}",
-                passed=holding,
+                claim=f"{step.effects[0] if step.effects else 'holding'} after {step.text}",
+                passed=rt.robot.holding,
                 reason="the gripper is empty",
                 on_fail="reperceive",
             )
-            update: dict[str, Any] = {}
+            update["held"] = step.object if rt.robot.holding else None
         else:
-            percept, relations = rt.look()
-            goal = state.thought.goal
-            obj = _nearest([o for o in percept.objects if matches(o, goal.object)], step.release_point or (0, 0))
-            tgt = _nearest([o for o in percept.objects if matches(o, goal.target)], step.release_point or (0, 0))
-            check = rt.verifier.effect_observed(step, percept, obj and obj.id, tgt and tgt.id)
-            update = {"percept": percept, "relations": relations}
+            percept, relations = rt.look(state.percept, state.expected)
+            effect = _effect(step)
+            check = (
+                rt.verifier.effect_observed(effect, percept)
+                if effect is not None
+                else CheckResult(
+                    name="effect_observed",
+                    claim=f"{step.object} set down on the table",
+                    passed=step.object in percept.ids,
+                    reason=f"after the action I cannot find {step.object}",
+                    on_fail="reperceive",
+                )
+            )
+            update.update(percept=percept, relations=relations, held=None, expected={})
         checks = [*state.checks, check]
         if not check.passed:
             rt.robot.home()
             return _retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
         if state.plan_index + 1 < len(state.thought.plan):
             return _go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
-        return _go(
-            state,
-            "succeeded",
-            plan_index=state.plan_index + 1,
-            checks=checks,
-            reason=f"observed {step.effects[0]}",
-            **update,
-        )
+        final = _goal_observed(state.thought, update.get("percept", state.percept), rt.robot.holding)
+        checks.append(final)
+        if not final.passed:
+            return _retry(
+                state, f"{final.name}: {final.reason}", checks=checks, plan_index=state.plan_index + 1, **update
+            )
+        return _go(state, "succeeded", plan_index=state.plan_index + 1, checks=checks, reason=final.claim, **update)
 
     def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
         if state.retries < state.max_retries:
@@ -178,17 +285,33 @@ def build_graph(rt: Runtime) -> StateGraph:
         ("verify", verify),
         ("act", act),
         ("observe", observe),
+        ("needs_clarification", needs_clarification),
     ):
         graph.add_node(name, fn)
-    for status in TERMINAL:
+    for status in ENDS:
         graph.add_node(status, terminal(status))
         graph.add_edge(status, END)
     graph.add_edge(START, "perceive")
-    targets = {name: name for name in (*NODES, *TERMINAL)}
+    targets = {name: name for name in (*NODES, *ENDS)}
     for name in NODES:
         graph.add_conditional_edges(name, lambda s: s.route, targets)
     return graph
 
 
-def _with_step(thought: Thought, step: ThoughtStep) -> Thought:
-    return thought.model_copy(update={"steps": [*thought.steps, step]})
+def _goal_observed(thought: Thought, percept: Percept, holding: bool) -> CheckResult:
+    """After the last step: does every goal atom hold in what the camera (and the gripper) now report?"""
+    missing = []
+    for a in thought.goal_atoms:
+        if a.predicate == "handed_over":
+            ok = holding
+        else:
+            ok = all(i in percept.ids for i in a.args) and RELATIONS[a.predicate](*(percept.by_id(i) for i in a.args))
+        if not ok:
+            missing.append(a.text)
+    return CheckResult(
+        name="goal_observed",
+        claim="observed " + ", ".join(a.text for a in thought.goal_atoms),
+        passed=not missing,
+        reason=f"not observed: {', '.join(missing)}",
+        on_fail="reperceive",
+    )

@@ -34,8 +34,12 @@ class RobotInterface(Protocol):
         """Put the held object down with its bottom at ``position``, release it, retreat."""
         ...
 
+    def handover(self) -> SkillOutcome:
+        """Hold the grasped object out to the person (in the handover zone) and wait, still holding it."""
+        ...
+
     def home(self) -> SkillOutcome:
-        """Move out of the cameras' view with the gripper open."""
+        """Move out of the cameras' view, keeping whatever is held."""
         ...
 
     @property

@@ -7,7 +7,7 @@ import logging
 import sqlite3
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,11 @@ import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
 from pydantic import BaseModel
 
 from agent.goals import goal_holds, moved_objects
-from agent.graph import Runtime, build_graph
+from agent.graph import Reasoner, Runtime, build_graph
 from agent.scenario import Scenario
 from agent.sim_bridge import SimTruthSource, build_world
 from agent.state import AgentState
@@ -34,7 +35,19 @@ from sim.world import World
 
 log = logging.getLogger(__name__)
 
-REASONERS = ("rules",)
+REASONERS = ("rules", "llm")
+
+
+def make_reasoner(name: str, kb: KnowledgeBase, verifier: Verifier, **options: Any) -> Reasoner:
+    """A reasoner by name: ``rules`` (grammar + knowledge graph + planner) or ``llm`` (a chat model whose
+    claims the same verifier checks; options go to :func:`reasoning.llm.make_llm_reasoner`)."""
+    if name == "rules":
+        return RulesReasoner(kb)
+    if name == "llm":
+        from reasoning.llm import make_llm_reasoner
+
+        return make_llm_reasoner(kb, verifier, **options)
+    raise ValueError(f"unknown reasoner {name!r} (known: {', '.join(REASONERS)})")
 
 
 class Summary(BaseModel):
@@ -56,16 +69,24 @@ class Summary(BaseModel):
     actions: int = 0
 
 
+def _digital_twin(seed: int) -> Any:
+    from agent.twin import DigitalTwin  # builds a second PyBullet world; loaded only when asked for
+
+    return DigitalTwin(seed=seed)
+
+
 def _checkpoint_types() -> list[tuple[str, str]]:
     """(module, class) of every pydantic type inside the agent state, for the checkpoint serializer."""
     from agent.state import ActionRecord
     from perception.objects import Evidence, Percept, SceneObject
-    from reasoning.instruction import Goal, Referent
+    from reasoning import logical_form as lf
     from reasoning.planner import PlanStep
+    from reasoning.predicates import Atom
     from reasoning.thought import Binding, CheckResult, EvidenceRef, Thought, ThoughtStep
 
     types = (AgentState, ActionRecord, Percept, SceneObject, Evidence, Thought, ThoughtStep, CheckResult)
-    types += (EvidenceRef, Binding, Goal, Referent, PlanStep)
+    types += (EvidenceRef, Binding, PlanStep, Atom, lf.Program, lf.Put, lf.HandOver, lf.Stack, lf.Sort)
+    types += (lf.NounPhrase, lf.Superlative, lf.RelationFilter)
     return [(t.__module__, t.__name__) for t in types]
 
 
@@ -106,9 +127,18 @@ def run_episode(
     video: bool = False,
     perception_options: dict[str, Any] | None = None,
     on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
+    answers: Sequence[str] = (),
+    kg_files: Sequence[str | Path] = (),
+    twin: bool = False,
+    reasoner_options: dict[str, Any] | None = None,
 ) -> Summary:
     """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl`` and ``checkpoint.sqlite`` (and
-    ``episode.mp4`` from the front camera with ``video=True``) into ``out_dir``."""
+    ``episode.mp4`` from the front camera with ``video=True``) into ``out_dir``.
+
+    ``answers`` are given, in order, to the agent's clarification questions (the run pauses with status
+    ``needs_clarification`` when it asks and no answer is left). ``kg_files`` are Turtle files merged into
+    the knowledge graph; ``twin`` rolls every plan out on a copy of the world before the robot moves.
+    """
     if reasoner not in REASONERS:
         raise ValueError(f"unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
     started = time.perf_counter()
@@ -128,14 +158,16 @@ def run_episode(
         if video and out is not None:
             recorder = VideoRecorder(world, out / "episode.mp4")
         initial = world.truth_by_id()
-        kb = KnowledgeBase()
+        kb = KnowledgeBase(kg_files)
+        verifier = Verifier(kb, colour_probe=colour_contradiction)
         runtime = Runtime(
             cameras=world.cameras,
             perceiver=make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {})),
-            reasoner=RulesReasoner(kb),
-            verifier=Verifier(kb, colour_probe=colour_contradiction),
+            reasoner=make_reasoner(reasoner, kb, verifier, **(reasoner_options or {})),
+            verifier=verifier,
             kb=kb,
             robot=Skills(world),
+            twin=_digital_twin(seed) if twin else None,
         )
         checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
         app = build_graph(runtime).compile(checkpointer=checkpointer)
@@ -143,15 +175,25 @@ def run_episode(
             "configurable": {"thread_id": f"{scenario.name}-{seed}"},
             "recursion_limit": 10 * scenario.max_steps,
         }
-        for chunk in app.stream(state, config, stream_mode="updates"):
-            for node, update in chunk.items():
-                record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
-                if trace_file is not None:
-                    trace_file.write(json.dumps(record, sort_keys=True) + "\n")
-                    trace_file.flush()
-                if on_step is not None:
-                    on_step(steps_seen, node, update or {})
-                steps_seen += 1
+        pending = list(answers)
+        graph_input: Any = state
+        while True:
+            asked = False
+            for chunk in app.stream(graph_input, config, stream_mode="updates"):
+                for node, update in chunk.items():
+                    if node == "__interrupt__":
+                        asked = True
+                        update = {"question": [i.value for i in update]}
+                    record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
+                    if trace_file is not None:
+                        trace_file.write(json.dumps(record, sort_keys=True) + "\n")
+                        trace_file.flush()
+                    if on_step is not None:
+                        on_step(steps_seen, node, update or {})
+                    steps_seen += 1
+            if not (asked and pending):
+                break
+            graph_input = Command(resume=pending.pop(0))
         state = AgentState.model_validate(app.get_state(config).values)
     except Exception as exc:  # an internal failure is a recorded result, never a lost one
         log.debug("episode crashed", exc_info=True)

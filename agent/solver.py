@@ -18,7 +18,7 @@ from agent.goals import goal_holds
 from agent.scenario import Scenario
 from agent.sim_bridge import build_world
 from perception.relations import RELATIONS
-from reasoning.planner import free_spot, release_point
+from reasoning.planner import beside_point, free_spot, release_point
 from sim.objects import dimensions
 from sim.skills import SkillResult, Skills
 from sim.truth import ObjectTruth
@@ -26,8 +26,6 @@ from sim.world import World
 
 ATTEMPTS = 3
 """Tries per sub-goal (a slipped grasp is retried from the new true state)."""
-SIDE_GAP = 0.05
-"""Gap (m) left between two objects placed side by side for left_of / right_of / in_front_of / behind / near."""
 
 
 def inner_footprint(obj: ObjectTruth) -> tuple[float, float]:
@@ -127,17 +125,8 @@ class ScriptedSolver:
         if not self._pick(oid):
             return
         truth = self.truth()
-        a, b = truth[oid], truth[ref]
-        dx = (a.extent[0] + b.extent[0]) / 2 + SIDE_GAP
-        dy = (a.extent[1] + b.extent[1]) / 2 + SIDE_GAP
-        offset = {
-            "left_of": (0.0, dy),
-            "right_of": (0.0, -dy),
-            "in_front_of": (-dx, 0.0),
-            "behind": (dx, 0.0),
-            "near": (0.0, dy if b.position[1] < 0 else -dy),
-        }[relation]
-        self._place_at((b.position[0] + offset[0], b.position[1] + offset[1], 0.0))
+        x, y = beside_point(relation, truth[oid], truth[ref])
+        self._place_at((x, y, 0.0))
 
     def _hand_over(self, oid: str) -> None:
         if self._pick(oid):

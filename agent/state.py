@@ -40,6 +40,12 @@ class AgentState(BaseModel):
     checks: list[CheckResult] = Field(default_factory=list)
     plan_index: int = 0
     actions: list[ActionRecord] = Field(default_factory=list)
+    held: str | None = Field(None, description="the object the robot picked and still holds")
+    expected: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="where moved objects were put (x, y), to keep their ids at the next look"
+    )
+    asking: str | None = Field(None, description="the binding key of the pending question")
+    answers: dict[str, list[str]] = Field(default_factory=dict, description="binding key -> objects the person chose")
     retries: int = 0
     looks: int = 0
     steps: int = 0

@@ -1,8 +1,9 @@
 """Knowledge: an rdflib knowledge base over the groundsight ontology, queried with SPARQL.
 
-Depends on no other groundsight package.
+The ontology plus user Turtle files are closed under OWL-RL (owlrl); world states are checked against SHACL
+shapes (pyshacl). Depends on no other groundsight package.
 """
 
-from knowledge.base import GS, Answer, KnowledgeBase, KnowledgeError
+from knowledge.base import GS, SCENE, Answer, KnowledgeBase, KnowledgeError, Violation
 
-__all__ = ["GS", "Answer", "KnowledgeBase", "KnowledgeError"]
+__all__ = ["GS", "SCENE", "Answer", "KnowledgeBase", "KnowledgeError", "Violation"]

@@ -50,6 +50,11 @@ class Percept(BaseModel):
     perceiver: str
     t: float = 0.0
 
+    @property
+    def ids(self) -> list[str]:
+        """Ids of the objects, in order."""
+        return [o.id for o in self.objects]
+
     def by_id(self, object_id: str) -> SceneObject:
         """The object with this id; ``KeyError`` if none."""
         for obj in self.objects:

@@ -1,25 +1,34 @@
-"""Reasoning: instruction -> goal, referent resolution, chain of thought, planning and verification.
+"""Reasoning: instruction -> logical form, referent resolution, chain of thought, planning and verification.
 
 Depends on ``perception`` (scene objects, relations, frames) and ``knowledge`` (the knowledge base).
+Names are imported lazily, so that ``import reasoning.logical_form`` does not load the planner or lark.
 """
 
-from reasoning.instruction import Goal, InstructionError, Referent, parse_instruction
-from reasoning.planner import Plan, PlanStep
-from reasoning.reasoner import RulesReasoner
-from reasoning.thought import Binding, CheckResult, Thought, ThoughtStep
-from reasoning.verifier import Verifier
+from __future__ import annotations
 
-__all__ = [
-    "Binding",
-    "CheckResult",
-    "Goal",
-    "InstructionError",
-    "Plan",
-    "PlanStep",
-    "Referent",
-    "RulesReasoner",
-    "Thought",
-    "ThoughtStep",
-    "Verifier",
-    "parse_instruction",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Program": "reasoning.logical_form",
+    "NounPhrase": "reasoning.logical_form",
+    "InstructionError": "reasoning.language",
+    "Lexicon": "reasoning.language",
+    "parse": "reasoning.language",
+    "Atom": "reasoning.predicates",
+    "PlanStep": "reasoning.planner",
+    "Resolver": "reasoning.referents",
+    "RulesReasoner": "reasoning.reasoner",
+    "Binding": "reasoning.thought",
+    "CheckResult": "reasoning.thought",
+    "Thought": "reasoning.thought",
+    "ThoughtStep": "reasoning.thought",
+    "Verifier": "reasoning.verifier",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'reasoning' has no attribute {name!r}")

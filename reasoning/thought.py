@@ -7,8 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from perception.objects import Evidence
-from reasoning.instruction import Goal, Referent
+from reasoning.logical_form import NounPhrase, Program
 from reasoning.planner import PlanStep
+from reasoning.predicates import Atom
+from reasoning.referents import Problem
 
 Outcome = Literal["refuse", "ask", "reperceive"]
 """What the agent does when a check fails: refuse, ask the user, or look again."""
@@ -41,10 +43,13 @@ class EvidenceRef(BaseModel):
     evidence: tuple[Evidence, ...] = ()
 
 
-class ThoughtStep(BaseModel):
-    """One step of the chain of thought."""
+StepKind = Literal["describe", "parse", "llm", "resolve", "knowledge", "goal", "plan", "verify"]
 
-    kind: Literal["describe", "parse", "resolve", "knowledge", "goal", "plan", "verify"]
+
+class ThoughtStep(BaseModel):
+    """One step of the chain of thought: its text, the evidence and knowledge it rests on, its checks."""
+
+    kind: StepKind
     text: str
     evidence: list[EvidenceRef] = Field(default_factory=list)
     facts: list[str] = Field(default_factory=list)
@@ -52,26 +57,40 @@ class ThoughtStep(BaseModel):
 
 
 class Binding(BaseModel):
-    """A referent and the perceived objects that match it."""
+    """A noun phrase of the instruction and the perceived objects it denotes."""
 
-    role: Literal["object", "target"]
-    referent: Referent
-    candidates: list[str]
+    key: str = Field(description="where the phrase sits in the program, e.g. 'step1.object'")
+    role: Literal["object", "target", "reference"]
+    phrase: NounPhrase
+    candidates: list[str] = Field(default_factory=list, description="objects that fit the description")
+    chosen: list[str] = Field(default_factory=list, description="objects meant; empty unless problem is ok")
+    problem: Problem = "ok"
+    reason: str = ""
+    claimed: list[str] | None = Field(None, description="what a language model claimed, checked against chosen")
+    answer: str | None = Field(None, description="the person's answer that settled an ambiguity")
 
     @property
-    def chosen(self) -> str | None:
-        """The single matching object id, or None when there are none or several."""
-        return self.candidates[0] if len(self.candidates) == 1 else None
+    def text(self) -> str:
+        return self.phrase.describe()
 
 
 class Thought(BaseModel):
-    """The reasoner's output: the chain of thought, the goal, its bindings and the plan."""
+    """The reasoner's output: the chain of thought, the program, its bindings, the goal and the plan."""
 
     steps: list[ThoughtStep] = Field(default_factory=list)
-    goal: Goal | None = None
+    program: Program | None = None
     parse_error: str | None = None
     bindings: list[Binding] = Field(default_factory=list)
+    goal: list[list[Atom]] = Field(default_factory=list, description="goal atoms per stage, in order")
+    goal_error: str | None = Field(None, description="why the bindings give no goal (e.g. a sort with no partner)")
     plan: list[PlanStep] = Field(default_factory=list)
+    plan_error: str | None = None
+    plan_problems: list[str] = Field(default_factory=list, description="what the independent plan check found")
 
-    def binding(self, role: str) -> Binding | None:
-        return next((b for b in self.bindings if b.role == role), None)
+    def binding(self, key: str) -> Binding | None:
+        return next((b for b in self.bindings if b.key == key), None)
+
+    @property
+    def goal_atoms(self) -> list[Atom]:
+        """All goal atoms, every stage, in order."""
+        return [a for stage in self.goal for a in stage]

@@ -1,8 +1,15 @@
 """The verifier: every claim of a chain of thought is checked before the robot moves.
 
 Each check has a name that appears in the trace. A claim is checked against (a) the percept's evidence
-and geometry, (b) the knowledge graph, and (c) the plan's symbolic preconditions. A failed check says what
-the agent does next (:data:`reasoning.thought.Outcome`).
+and geometry, (b) the knowledge graph (SPARQL for affordances, SHACL shapes for the state the plan leads
+to), and (c) the plan's symbolic preconditions and effects. A failed check says what the agent does next
+(:data:`reasoning.thought.Outcome`).
+
+Checks, in the order they are reported: ``instruction_understood``; per binding ``referent_exists``,
+``referent_unique``, ``claim_matches`` (only for a language model's claims) and ``evidence_grounded``;
+``goal_defined``; per goal atom ``distinct_referents``, ``target_affords_relation``, ``object_graspable``,
+``fits_gripper``, ``fits_target``; ``reachable`` per object involved; ``plan_found``, ``plan_valid``,
+``state_valid``. After acting: ``effect_observed`` and ``goal_observed``.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from knowledge import KnowledgeBase
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.relations import RELATIONS
-from reasoning.planner import PlanStep
+from reasoning.planner import true_sides
+from reasoning.predicates import Atom
 from reasoning.thought import Binding, CheckResult, Thought
 
 GRIPPER_MAX_WIDTH = 0.075
@@ -38,7 +46,7 @@ def _where(obj: SceneObject) -> str:
 def clarification_question(binding: Binding, percept: Percept) -> str:
     """A question that names every candidate, e.g. 'Which blue bowl do you mean: the left one ...?'"""
     objs = [percept.by_id(c) for c in binding.candidates]
-    noun = binding.referent.text.removeprefix("the ")
+    noun = binding.text.removeprefix("the ")
     if len(objs) == 2:
         a, b = sorted(objs, key=lambda o: -o.position[1])
         if abs(a.position[1] - b.position[1]) > 0.05:
@@ -49,7 +57,7 @@ def clarification_question(binding: Binding, percept: Percept) -> str:
 
 
 class Verifier:
-    """Checks a :class:`Thought` against the percept, the knowledge base and the plan's preconditions."""
+    """Checks a :class:`Thought` against the percept, the knowledge base and the plan."""
 
     def __init__(self, kb: KnowledgeBase, colour_probe: ColourProbe | None = None) -> None:
         self.kb = kb
@@ -58,56 +66,63 @@ class Verifier:
     # ---- before acting --------------------------------------------------------------------------
     def check(self, thought: Thought, percept: Percept, frames: Sequence[Frame] = ()) -> list[CheckResult]:
         """All checks of a thought, in the order they are reported."""
-        if thought.goal is None:
+        if thought.program is None:
             return [
                 CheckResult(
                     name="instruction_understood",
                     claim="the instruction is in the language",
                     passed=False,
-                    reason=thought.parse_error or "no goal",
+                    reason=thought.parse_error or "no meaning was given",
                 )
             ]
-        goal = thought.goal
-        results = [CheckResult(name="instruction_understood", claim=f"goal is {goal.text}", passed=True)]
+        results = [CheckResult(name="instruction_understood", claim="the instruction parses", passed=True)]
         for binding in thought.bindings:
             results.extend(self._binding_checks(binding, percept, frames))
-        results.append(self._affords(goal.target.type, goal.relation))
-        results.extend(self._graspable(goal.object.type))
-        obj_b, tgt_b = thought.binding("object"), thought.binding("target")
-        if obj_b and tgt_b and obj_b.chosen and tgt_b.chosen:
-            obj, tgt = percept.by_id(obj_b.chosen), percept.by_id(tgt_b.chosen)
-            results.append(
-                CheckResult(
-                    name="distinct_referents",
-                    claim=f"{obj.id} and {tgt.id} are different objects",
-                    passed=obj.id != tgt.id,
-                    reason="an object cannot be put in or on itself",
-                )
+        if any(b.problem != "ok" for b in thought.bindings):
+            return results
+        results.append(
+            CheckResult(
+                name="goal_defined",
+                claim="the instruction gives a goal over what I see",
+                passed=thought.goal_error is None,
+                reason=thought.goal_error or "",
             )
-            results.extend(self._reachable(o) for o in (obj, tgt))
-            results.append(self._fits_gripper(obj))
-            results.append(self._fits_target(obj, tgt, goal.relation))
-            results.extend(self._preconditions(thought.plan, percept))
-        return results
-
-    def _binding_checks(self, binding: Binding, percept: Percept, frames: Sequence[Frame]) -> list[CheckResult]:
-        text = binding.referent.text
-        if not binding.candidates:
-            seen = ", ".join(o.description for o in percept.objects) or "nothing"
+        )
+        if thought.goal_error is not None:
+            return results
+        atoms = thought.goal_atoms
+        gone = [oid for oid in dict.fromkeys(arg for a in atoms for arg in a.args) if oid not in percept.ids]
+        if gone:
             return [
+                *results,
                 CheckResult(
                     name="referent_exists",
-                    claim=f"{text} is in view",
+                    claim=f"{', '.join(gone)} still in view",
                     passed=False,
-                    reason=f"I see no {text.removeprefix('the ')} (I see: {seen})",
-                )
+                    reason=f"I no longer see {', '.join(gone)}",
+                    on_fail="reperceive",
+                ),
+            ]
+        for a in atoms:
+            results.extend(self._atom_checks(a, percept))
+        involved = dict.fromkeys(arg for a in atoms for arg in a.args)
+        involved.update(dict.fromkeys(s.target for s in thought.plan if s.target))
+        results.extend(self._reachable(percept.by_id(oid)) for oid in involved)
+        results.extend(self._plan_checks(thought, percept))
+        return _unique(results)
+
+    def _binding_checks(self, binding: Binding, percept: Percept, frames: Sequence[Frame]) -> list[CheckResult]:
+        text = binding.text
+        if binding.problem == "absent":
+            return [
+                CheckResult(name="referent_exists", claim=f"{text} is in view", passed=False, reason=binding.reason)
             ]
         out = [CheckResult(name="referent_exists", claim=f"{text} is in view", passed=True)]
-        if binding.chosen is None:
+        if binding.problem == "ambiguous":
             out.append(
                 CheckResult(
                     name="referent_unique",
-                    claim=f"exactly one object is {text}",
+                    claim=f"'{text}' picks out what it should",
                     passed=False,
                     reason=clarification_question(binding, percept),
                     on_fail="ask",
@@ -115,8 +130,25 @@ class Verifier:
                 )
             )
             return out
-        out.append(CheckResult(name="referent_unique", claim=f"exactly one object is {text}", passed=True))
-        out.append(self._grounded(percept.by_id(binding.chosen), frames))
+        out.append(
+            CheckResult(
+                name="referent_unique",
+                claim=f"'{text}' is {', '.join(binding.chosen)}",
+                passed=True,
+                facts=(f"answered: {binding.answer}",) if binding.answer else (),
+            )
+        )
+        if binding.claimed is not None:
+            out.append(
+                CheckResult(
+                    name="claim_matches",
+                    claim=f"the model's '{text}' = {', '.join(binding.claimed) or 'nothing'}",
+                    passed=sorted(binding.claimed) == sorted(binding.chosen),
+                    reason=f"what I see makes '{text}' {', '.join(binding.chosen)}, "
+                    f"not {', '.join(binding.claimed) or 'nothing'}",
+                )
+            )
+        out.extend(self._grounded(percept.by_id(oid), frames) for oid in binding.chosen)
         return out
 
     def _grounded(self, obj: SceneObject, frames: Sequence[Frame]) -> CheckResult:
@@ -138,6 +170,35 @@ class Verifier:
                     )
         return CheckResult(name="evidence_grounded", claim=claim, passed=True, facts=(f"{pixels} evidence pixels",))
 
+    def _atom_checks(self, a: Atom, percept: Percept) -> list[CheckResult]:
+        moved = percept.by_id(a.args[0])
+        out: list[CheckResult] = []
+        if len(a.args) == 2:
+            target = percept.by_id(a.args[1])
+            out.append(
+                CheckResult(
+                    name="distinct_referents",
+                    claim=f"{moved.id} and {target.id} are different objects",
+                    passed=moved.id != target.id,
+                    reason=f"an object cannot be put {a.predicate.replace('_', ' ')} itself",
+                )
+            )
+            if a.predicate in ("inside", "on"):
+                out.append(self._affords(target.type, a.predicate))
+                out.append(self._fits_target(moved, target, a.predicate))
+        answer = self.kb.graspable(moved.type)
+        out.append(
+            CheckResult(
+                name="object_graspable",
+                claim=f"a {moved.type} can be picked up",
+                passed=answer.value,
+                reason=f"a {moved.type} is not graspable by this robot",
+                facts=answer.facts,
+            )
+        )
+        out.append(self._fits_gripper(moved))
+        return out
+
     def _affords(self, target_type: str, relation: str) -> CheckResult:
         answer = self.kb.affords(target_type, relation)
         kind = "container" if relation == "inside" else "support surface"
@@ -149,18 +210,6 @@ class Verifier:
             facts=answer.facts,
         )
 
-    def _graspable(self, obj_type: str) -> list[CheckResult]:
-        answer = self.kb.graspable(obj_type)
-        return [
-            CheckResult(
-                name="object_graspable",
-                claim=f"a {obj_type} can be picked up",
-                passed=answer.value,
-                reason=f"a {obj_type} is not graspable by this robot",
-                facts=answer.facts,
-            )
-        ]
-
     def _reachable(self, obj: SceneObject) -> CheckResult:
         distance = float(np.hypot(obj.position[0], obj.position[1]))
         return CheckResult(
@@ -171,7 +220,7 @@ class Verifier:
         )
 
     def _fits_gripper(self, obj: SceneObject) -> CheckResult:
-        width = min(obj.extent[0], obj.extent[1])
+        width = min(true_sides(obj, obj.yaw))
         return CheckResult(
             name="fits_gripper",
             claim=f"{obj.id} ({width * 100:.1f} cm wide) fits the gripper",
@@ -189,50 +238,80 @@ class Verifier:
             reason=f"{obj.id} is larger than the inside of {target.id}",
         )
 
-    def _preconditions(self, plan: Sequence[PlanStep], percept: Percept) -> list[CheckResult]:
-        out = []
-        for step in plan:
-            for pre in step.preconditions:
-                if not pre.startswith("clear("):
-                    continue
-                oid = pre[len("clear(") : -1]
-                target = percept.by_id(oid)
-                above = [o.id for o in percept.objects if o.id != oid and RELATIONS["on"](o, target)]
-                moving = step.object if step.skill == "place" else None
-                above = [a for a in above if a != moving]
-                out.append(
-                    CheckResult(
-                        name="precondition",
-                        claim=f"{pre} before {step.text}",
-                        passed=not above,
-                        reason=f"{', '.join(above)} is on top of {oid}",
-                    )
-                )
+    def _plan_checks(self, thought: Thought, percept: Percept) -> list[CheckResult]:
+        if thought.plan_error is not None:
+            return [
+                CheckResult(name="plan_found", claim="a plan reaches the goal", passed=False, reason=thought.plan_error)
+            ]
+        out = [
+            CheckResult(name="plan_found", claim=f"a plan of {len(thought.plan)} steps reaches the goal", passed=True),
+            CheckResult(
+                name="plan_valid",
+                claim="every step's preconditions hold in turn and the goal holds at the end",
+                passed=not thought.plan_problems,
+                reason="; ".join(thought.plan_problems),
+            ),
+        ]
+        out.append(self._state_valid(thought, percept))
         return out
 
+    def _state_valid(self, thought: Thought, percept: Percept) -> CheckResult:
+        """SHACL shapes over the state the plan leads to (predicted from the plan's effects)."""
+        relations = _predicted_relations(thought, percept)
+        violations = self.kb.validate_state(percept.objects, relations)
+        return CheckResult(
+            name="state_valid",
+            claim="the state the plan leads to satisfies the knowledge graph's shapes",
+            passed=not violations,
+            reason="; ".join(v.message for v in violations),
+            facts=tuple(f"{v.shape}: {v.focus}" for v in violations),
+        )
+
     # ---- after acting ---------------------------------------------------------------------------
-    def effect_observed(
-        self, step: PlanStep, percept: Percept, obj_id: str | None, target_id: str | None
-    ) -> CheckResult:
-        """Does the new percept show the step's expected effect? Ids are the re-resolved referents."""
-        claim = f"{step.effects[0]} after {step.text}"
-        if obj_id is None or target_id is None:
+    def effect_observed(self, effect: Atom, percept: Percept) -> CheckResult:
+        """Does the new percept show a place step's expected effect (a relation between two objects)?"""
+        claim = f"{effect.text} in the new image"
+        missing = [i for i in effect.args if i not in percept.ids]
+        if missing:
             return CheckResult(
                 name="effect_observed",
                 claim=claim,
                 passed=False,
-                reason="after the action I cannot find the object or the target",
+                reason=f"after the action I cannot find {', '.join(missing)}",
                 on_fail="reperceive",
             )
-        relation = RELATIONS[step.relation or "on"]
-        holds = relation(percept.by_id(obj_id), percept.by_id(target_id))
+        a, b = (percept.by_id(i) for i in effect.args)
         return CheckResult(
             name="effect_observed",
             claim=claim,
-            passed=holds,
-            reason=f"{obj_id} is not {step.relation} {target_id} in the new image",
+            passed=RELATIONS[effect.predicate](a, b),
+            reason=f"{a.id} is not {effect.predicate.replace('_', ' ')} {b.id} in the new image",
             on_fail="reperceive",
         )
+
+
+def _predicted_relations(thought: Thought, percept: Percept) -> list[tuple[str, str, str]]:
+    """on/inside triples after the plan: perceived ones, minus those of moved objects, plus the plan's."""
+    moved = {s.object for s in thought.plan}
+    out = [
+        (a, r, b)
+        for a in percept.ids
+        for b in percept.ids
+        for r in ("on", "inside")
+        if a != b and a not in moved and RELATIONS[r](percept.by_id(a), percept.by_id(b))
+    ]
+    last: dict[str, tuple[str, str, str]] = {}
+    for step in thought.plan:
+        if step.skill == "place" and step.relation in ("on", "inside") and step.target:
+            last[step.object] = (step.object, step.relation, step.target)
+        elif step.skill != "place":
+            last.pop(step.object, None)
+    return out + list(last.values())
+
+
+def _unique(results: list[CheckResult]) -> list[CheckResult]:
+    """Drop repeated identical checks (an object in two goal atoms is checked once)."""
+    return list(dict.fromkeys(results))
 
 
 def decide(results: Sequence[CheckResult]) -> CheckResult | None:

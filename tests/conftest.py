@@ -20,6 +20,9 @@ def make_object(oid: str, type_: str, color: str, x: float, y: float, z: float |
         "bowl": (0.16, 0.16, 0.05),
         "plate": (0.2, 0.2, 0.015),
         "tray": (0.26, 0.19, 0.03),
+        "ball": (0.05, 0.05, 0.05),
+        "cylinder": (0.05, 0.05, 0.07),
+        "mug": (0.06, 0.06, 0.08),
     }
     extent = size or dims[type_]
     zc = extent[2] / 2 if z is None else z
