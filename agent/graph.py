@@ -264,7 +264,14 @@ def build_graph(rt: Runtime) -> StateGraph:
             return _retry(
                 state, f"{final.name}: {final.reason}", checks=checks, plan_index=state.plan_index + 1, **update
             )
-        return _go(state, "succeeded", plan_index=state.plan_index + 1, checks=checks, reason=final.claim, **update)
+        return _go(
+            state,
+            "succeeded",
+            plan_index=state.plan_index + 1,
+            checks=checks,
+            reason=f"observed {final.claim}",
+            **update,
+        )
 
     def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
         if state.retries < state.max_retries:
@@ -310,7 +317,7 @@ def _goal_observed(thought: Thought, percept: Percept, holding: bool) -> CheckRe
             missing.append(a.text)
     return CheckResult(
         name="goal_observed",
-        claim="observed " + ", ".join(a.text for a in thought.goal_atoms),
+        claim=", ".join(a.text for a in thought.goal_atoms),
         passed=not missing,
         reason=f"not observed: {', '.join(missing)}",
         on_fail="reperceive",

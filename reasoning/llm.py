@@ -38,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from knowledge import KnowledgeBase
 from perception.colors import COLOR_NAMES
 from perception.objects import Percept
+from reasoning.language import InstructionError
 from reasoning.logical_form import HandOver, Program, Put, Sort, Stack
 from reasoning.reasoner import Relations, RulesReasoner
 from reasoning.thought import CheckResult, Thought, ThoughtStep
@@ -310,6 +311,10 @@ class LLMReasoner:
         """Ask, verify, feed back, at most ``max_attempts`` times; see the module docstring."""
         describe = self.rules.describe(percept, relations)
         messages = self.messages(instruction, percept, relations, answers)
+        try:  # where the grammar can read the instruction too, the verifier holds the model to that reading
+            reading: Program | None = self.rules.parse(instruction)
+        except InstructionError:
+            reading = None
         history: list[ThoughtStep] = []  # the llm steps of the attempts that came to nothing
         last: Thought | None = None  # the last thought a valid proposal gave
         last_seen = 0  # how many history steps that thought already holds
@@ -333,7 +338,7 @@ class LLMReasoner:
                 )
                 continue
             scene = (percept, relations, answers, holding)
-            thought, failed = self._try(attempt, answer.proposal, describe, history, *scene)
+            thought, failed = self._try(attempt, answer.proposal, describe, history, reading, *scene)
             last = thought
             if not any(c.on_fail == "refuse" for c in failed) or any(c.on_fail == "ask" for c in failed):
                 self.last_messages = messages
@@ -362,6 +367,7 @@ class LLMReasoner:
         proposal: LLMProposal,
         describe: ThoughtStep,
         history: list[ThoughtStep],
+        reading: Program | None,
         percept: Percept,
         relations: Relations,
         answers: Mapping[str, list[str]] | None,
@@ -371,7 +377,7 @@ class LLMReasoner:
         claims = "; ".join(f"{k} = {', '.join(v) or 'nothing'}" for k, v in proposal.bindings.items())
         rationale = " ".join(s.strip() for s in proposal.rationale if s.strip()) or "(no rationale given)"
         step = ThoughtStep(kind="llm", text=f"Attempt {attempt}: {rationale} Claims: {claims}.")
-        start = Thought(steps=[describe, *history, step])
+        start = Thought(steps=[describe, *history, step], reading=reading)
         claimed = proposal.bindings
         thought = self.rules.think_program(
             proposal.program, percept, relations, thought=start, claims=claimed, answers=answers, holding=holding

@@ -130,5 +130,18 @@ class Program(BaseModel):
     steps: list[Command] = Field(min_length=1)
 
 
+def meaning(program: Program) -> dict:
+    """The program as plain data without the instruction's own words (``text``), for comparing readings."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "text"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return strip(program.model_dump(mode="json"))  # type: ignore[return-value]
+
+
 Superlative.model_rebuild()
 RelationFilter.model_rebuild()

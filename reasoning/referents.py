@@ -114,7 +114,6 @@ class Resolver:
             )
         elif len(objs) == want:
             res.chosen = res.candidates
-            res.notes.append(f"'{what}' is {', '.join(res.chosen)}")
         elif len(objs) < want:
             res.problem = "absent"
             res.reason = f"'{what}' needs {want} objects but only {len(objs)} fit: {', '.join(res.candidates)}"

@@ -79,6 +79,9 @@ class Thought(BaseModel):
 
     steps: list[ThoughtStep] = Field(default_factory=list)
     program: Program | None = None
+    reading: Program | None = Field(
+        None, description="the grammar's own reading of the instruction, when a language model gave the program"
+    )
     parse_error: str | None = None
     bindings: list[Binding] = Field(default_factory=list)
     goal: list[list[Atom]] = Field(default_factory=list, description="goal atoms per stage, in order")

@@ -5,7 +5,8 @@ and geometry, (b) the knowledge graph (SPARQL for affordances, SHACL shapes for 
 to), and (c) the plan's symbolic preconditions and effects. A failed check says what the agent does next
 (:data:`reasoning.thought.Outcome`).
 
-Checks, in the order they are reported: ``instruction_understood``; per binding ``referent_exists``,
+Checks, in the order they are reported: ``instruction_understood``; ``reading_matches_grammar`` (only when a
+language model gave the program and the grammar can read the instruction too); per binding ``referent_exists``,
 ``referent_unique``, ``claim_matches`` (only for a language model's claims) and ``evidence_grounded``;
 ``goal_defined``; per goal atom ``distinct_referents``, ``target_affords_relation``, ``object_graspable``,
 ``fits_gripper``, ``fits_target``; ``reachable`` per object involved; ``plan_found``, ``plan_valid``,
@@ -22,6 +23,7 @@ from knowledge import KnowledgeBase
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
 from perception.relations import RELATIONS
+from reasoning.logical_form import meaning
 from reasoning.planner import true_sides
 from reasoning.predicates import Atom
 from reasoning.thought import Binding, CheckResult, Thought
@@ -76,6 +78,15 @@ class Verifier:
                 )
             ]
         results = [CheckResult(name="instruction_understood", claim="the instruction parses", passed=True)]
+        if thought.reading is not None:
+            results.append(
+                CheckResult(
+                    name="reading_matches_grammar",
+                    claim="the model's reading of the instruction is the grammar's",
+                    passed=meaning(thought.reading) == meaning(thought.program),
+                    reason=f"the grammar reads the instruction as {thought.reading.model_dump_json(exclude_none=True)}",
+                )
+            )
         for binding in thought.bindings:
             results.extend(self._binding_checks(binding, percept, frames))
         if any(b.problem != "ok" for b in thought.bindings):

@@ -80,3 +80,37 @@ def test_help_teaches() -> None:
     result = cli("run", "--help")
     assert result.returncode == 0
     assert "summary.json" in result.stdout and "--perception" in result.stdout
+
+
+def test_answer_option_resumes_a_question(tmp_path: Path) -> None:
+    ask = ROOT / "scenarios" / "pick_place" / "two_blue_bowls_ask.yaml"
+    result = cli("run", str(ask), "--answer", "the left one", "--out", str(tmp_path / "run"), "-q")
+    assert result.returncode == 1, result.stdout + result.stderr  # it succeeded, but the scenario expected a question
+    assert result.stdout.strip().startswith("result: success (NOT passed, expected ask")
+    assert "blue_bowl_1" in result.stdout
+
+
+def test_broken_kg_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.ttl"
+    bad.write_text("@prefix gs: <https://groundsight.dev/ontology#> .\ngs:Mug gs:fragile\n", encoding="utf-8")
+    result = cli("run", str(DEMO), "--kg", str(bad), "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "mine.ttl" in lines[0] and "line" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_kg_query_and_types(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(
+        "@prefix gs: <https://groundsight.dev/ontology#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "gs:Cylinder rdfs:subClassOf gs:Kitchenware .\n",
+        encoding="utf-8",
+    )
+    query = "SELECT ?t WHERE { ?t rdfs:subClassOf gs:Kitchenware . ?t a gs:ObjectType }"
+    plain, merged = cli("kg", "query", query), cli("kg", "query", query, "--kg", str(extra))
+    assert plain.returncode == merged.returncode == 0, plain.stderr + merged.stderr
+    assert "Cylinder" not in plain.stdout and "Cylinder" in merged.stdout and "Mug" in plain.stdout
+    bad = cli("kg", "query", "SELECT ?x WHERE {")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    types = cli("kg", "types")
+    assert types.returncode == 0 and "kitchenware" in types.stdout and "mass" in types.stdout
