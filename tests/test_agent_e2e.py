@@ -144,7 +144,9 @@ def test_an_answer_that_picks_nothing_asks_again(tmp_path: Path) -> None:
 
 
 def test_the_twin_rolls_the_plan_out_first(tmp_path: Path) -> None:
-    summary = run_episode(load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml"), seed=0, out_dir=tmp_path, twin=True)
+    summary = run_episode(
+        load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml"), seed=0, out_dir=tmp_path, twin=True
+    )
     assert summary.passed
     verify = next(r for r in _trace(tmp_path) if r["node"] == "verify")
     assert next(c for c in verify["checks"] if c["name"] == "twin_rollout")["passed"]
