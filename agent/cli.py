@@ -25,7 +25,7 @@ from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario
 from agent.runner import REASONERS, Summary, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from agent.solver import solve_episode
-from knowledge import KnowledgeBase, KnowledgeError
+from knowledge import GS, KnowledgeBase, KnowledgeError
 from perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
 
 app = typer.Typer(
@@ -223,6 +223,8 @@ def evaluate(
         list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
     ] = None,
     twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
+    llm_model: Annotated[str | None, typer.Option(help="llm: local model folder / hub id, or the served name.")] = None,
+    llm_base_url: Annotated[str | None, typer.Option(help="llm: an OpenAI-compatible server (vLLM).")] = None,
 ) -> None:
     """Run every scenario under PATHS for N seeds; write OUT/results.jsonl and OUT/report.md."""
     files = find_scenarios(paths)
@@ -232,7 +234,8 @@ def evaluate(
         _load(f)
     _check_backends(perception, reasoner)
     out.mkdir(parents=True, exist_ok=True)
-    options = {"kg_files": _check_kg(kg or []), "twin": twin}
+    llm = _llm_options(reasoner, llm_model, llm_base_url, "cpu", None)
+    options = {"kg_files": _check_kg(kg or []), "twin": twin, "reasoner_options": llm}
     jobs = [(str(f), s, perception, reasoner, str(out), options) for f in files for s in range(seeds)]
     results = _run_pool(_episode, jobs, workers)
     with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
@@ -425,9 +428,11 @@ def kg_query(
     if not rows:
         print("no rows")
         return
+    if "order by" not in query.lower():  # rdflib's row order is not stable between runs
+        rows = sorted(rows, key=lambda r: tuple(r.values()))
     table = Table(*rows[0].keys())
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        table.add_row(*(str(v).replace(str(GS), "gs:") for v in row.values()))
     console.print(table)
 
 
