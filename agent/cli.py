@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario_rows
-from agent.runner import REASONERS, Summary, run_episode
+from agent.runner import REASONERS, Summary, resume_run, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from agent.solver import solve_episode
 from knowledge import GS, KnowledgeBase, KnowledgeError
@@ -60,6 +61,13 @@ def _check_backends(perception: str, reasoner: str) -> None:
         raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {known})")
     if reasoner not in REASONERS:
         raise _bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
+
+
+def _ask_in_terminal(question: str) -> str | None:
+    """Ask the person at the terminal; an empty answer leaves the question open."""
+    console.print(f"[bold yellow]?[/] {question}", highlight=False)
+    answer = console.input("[bold]your answer[/] (empty to stop): ").strip()
+    return answer or None
 
 
 def _llm_options(
@@ -124,7 +132,7 @@ def _describe(node: str, update: dict[str, Any]) -> str:
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (not with --resume).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
     perception: Annotated[
         str, typer.Option(help="Perceiver: classical (OpenCV on RGB-D) or oracle (truth).")
@@ -156,24 +164,50 @@ def run(
     noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
     device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
     dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
+    ] = True,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue a run from its directory's checkpoint (after a crash or a question).")
+    ] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never ask in the terminal; pause instead.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
 ) -> None:
     """Run one episode and judge it on simulator truth.
 
-    Writes OUT/summary.json, OUT/trace.jsonl (one JSON object per graph step) and OUT/checkpoint.sqlite.
+    Writes OUT/summary.json, OUT/trace.jsonl (one JSON object per graph step), OUT/checkpoint.sqlite,
+    OUT/run.json, OUT/robot.jsonl and OUT/frames/. When the agent asks which object you mean, an interactive
+    terminal asks you; --answer answers ahead; otherwise the run pauses and `--resume OUT --answer TEXT` goes on.
     Exit code: 0 passed, 1 ran but did not pass, 2 bad input.
     """
+    ask = None if no_input or not sys.stdin.isatty() else _ask_in_terminal
+
+    def show(i: int, node: str, update: dict[str, Any]) -> None:
+        if not quiet:
+            console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
+            console.print(_describe(node, update), markup=False)
+
+    if resume is not None:
+        if scenario is not None:
+            raise _bad_input("give either a scenario file or --resume RUN_DIR, not both")
+        if not (resume / "run.json").exists() or not (resume / "checkpoint.sqlite").exists():
+            raise _bad_input(f"--resume: {resume} holds no run (run.json and checkpoint.sqlite are missing)")
+        if not quiet:
+            console.print(f"resuming {resume}", markup=False)
+        try:
+            summary = resume_run(resume, answers=answer or [], ask=ask, on_step=show)
+        except (ValueError, ScenarioError) as exc:
+            raise _bad_input(f"--resume: {str(exc).splitlines()[0]}") from None
+        print(result_line(summary))
+        raise typer.Exit(0 if summary.passed else 1)
+    if scenario is None:
+        raise _bad_input("name a scenario file (or --resume RUN_DIR)")
     spec = _load(scenario)
     _check_backends(perception, reasoner)
     out = out or Path("runs") / f"{spec.name}-seed{seed}"
     if not quiet:
         console.print(f"[bold]{spec.name}[/] (seed {seed}, perception {perception}, reasoner {reasoner})")
         console.print(f"instruction: {spec.instruction}", markup=False)
-
-    def show(i: int, node: str, update: dict[str, Any]) -> None:
-        if not quiet:
-            console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
-            console.print(_describe(node, update), markup=False)
 
     options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
     needs_model = perception.split(":")[-1] in ("vlm", "detector")
@@ -195,11 +229,13 @@ def run(
         kg_files=kg_files,
         twin=twin,
         reasoner_options=llm,
+        verify=verify,
+        ask=ask,
     )
     if not quiet:
         console.print(f"run directory: {out}", markup=False)
         if summary.status == "needs_clarification":
-            console.print("answer it with: --answer 'the left one' (or an object id)", markup=False)
+            console.print(f"answer it with: groundsight run --resume {out} --answer 'the left one'", markup=False)
     print(result_line(summary))
     raise typer.Exit(0 if summary.passed else 1)
 

@@ -84,7 +84,12 @@ class Runtime:
     kb: KnowledgeBase
     robot: RobotInterface
     twin: TwinCheck | None = None
+    verify: bool = True
+    """False for ablations: the checks still run and are recorded, but the agent acts whatever they say."""
+    frame_sink: Callable[[list[Frame]], list[str]] | None = None
+    """Stores the frames of each look (e.g. as small JPEGs in the run directory) and names the files."""
     frames: list[Frame] = field(default_factory=list)
+    frame_files: list[str] = field(default_factory=list)
 
     def look(
         self, previous: Percept | None = None, expected: Mapping[str, tuple[float, float]] | None = None
@@ -92,6 +97,7 @@ class Runtime:
         """Capture every camera, perceive (keeping the ids of ``previous``), build the scene graph and put it
         into the knowledge base."""
         self.frames = [camera.read() for camera in self.cameras]
+        self.frame_files = self.frame_sink(self.frames) if self.frame_sink is not None else []
         percept = self.perceiver.perceive(self.frames)
         if previous is not None:
             percept = carry_ids(previous, percept, expected)
@@ -122,10 +128,22 @@ def _effect(step: PlanStep) -> Atom | None:
 def build_graph(rt: Runtime) -> StateGraph:
     """The uncompiled graph; compile it with a checkpointer."""
 
+    def go(state: AgentState, route: str, **update: Any) -> dict[str, Any]:
+        # the robot calls completed so far go into every checkpoint: a resumed run replays exactly those
+        return _go(state, route, robot_calls=getattr(rt.robot, "count", state.robot_calls), **update)
+
     def perceive(state: AgentState) -> dict[str, Any]:
         keep = state.percept if state.actions else None
         percept, relations = rt.look(keep, state.expected)
-        return _go(state, "reason", percept=percept, relations=relations, looks=state.looks + 1, expected={})
+        return go(
+            state,
+            "reason",
+            percept=percept,
+            relations=relations,
+            looks=state.looks + 1,
+            expected={},
+            frame_files=rt.frame_files,
+        )
 
     def reason(state: AgentState) -> dict[str, Any]:
         assert state.percept is not None
@@ -136,7 +154,7 @@ def build_graph(rt: Runtime) -> StateGraph:
             thought = rt.reasoner.replan(thought, state.percept, state.relations, holding)
         else:
             thought = rt.reasoner.think(state.instruction, state.percept, state.relations, state.answers, holding)
-        return _go(state, "verify", thought=thought, plan_index=0, question=None, held=holding)
+        return go(state, "verify", thought=thought, plan_index=0, question=None, held=holding)
 
     def verify(state: AgentState) -> dict[str, Any]:
         assert state.thought is not None and state.percept is not None
@@ -149,13 +167,15 @@ def build_graph(rt: Runtime) -> StateGraph:
             state.thought, ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=checks)
         )
         update: dict[str, Any] = {"thought": thought, "checks": checks}
+        if failed is not None and not rt.verify:
+            return _unverified(state, thought, failed, update)
         if failed is None:
             if not thought.plan:
-                return _go(state, "succeeded", reason="the goal already holds; nothing to do", **update)
-            return _go(state, "act", **update)
+                return go(state, "succeeded", reason="the goal already holds; nothing to do", **update)
+            return go(state, "act", **update)
         if failed.on_fail == "ask":
             key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
-            return _go(
+            return go(
                 state,
                 "needs_clarification",
                 status="needs_clarification",
@@ -165,8 +185,19 @@ def build_graph(rt: Runtime) -> StateGraph:
                 **update,
             )
         if failed.on_fail == "reperceive" and state.looks < state.max_looks:
-            return _go(state, "perceive", reason=f"looking again: {failed.reason}", **update)
-        return _go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
+            return go(state, "perceive", reason=f"looking again: {failed.reason}", **update)
+        return go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
+
+    def _unverified(state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]) -> dict[str, Any]:
+        """Ablation without verification: act on the first candidate and on any plan, whatever failed."""
+        if failed.on_fail == "ask" and state.asking is None:
+            key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
+            answers = {**state.answers, key: [failed.candidates[0]]}
+            why = f"not verified: taking {failed.candidates[0]} for {key}"
+            return go(state, "reason", answers=answers, reason=why, **update)
+        if thought.plan:
+            return go(state, "act", reason=f"not verified: acting although {failed.name} failed", **update)
+        return go(state, "refused", reason=f"{failed.name}: {failed.reason} (and there is no plan to act on)", **update)
 
     def needs_clarification(state: AgentState) -> dict[str, Any]:
         assert state.thought is not None and state.percept is not None and state.asking is not None
@@ -181,9 +212,9 @@ def build_graph(rt: Runtime) -> StateGraph:
                 + ", ".join(binding.candidates)
                 + "?"
             )
-            return _go(state, "needs_clarification", question=question, reason=question)
+            return go(state, "needs_clarification", question=question, reason=question)
         answers = {**state.answers, state.asking: [chosen.id]}
-        return _go(
+        return go(
             state,
             "reason",
             status="running",
@@ -218,7 +249,7 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return _go(state, "observe", actions=actions, expected=expected)
+            return go(state, "observe", actions=actions, expected=expected)
         rt.robot.home()
         return _retry(
             state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected
@@ -251,20 +282,27 @@ def build_graph(rt: Runtime) -> StateGraph:
                     on_fail="reperceive",
                 )
             )
-            update.update(percept=percept, relations=relations, held=None, expected={})
+            update.update(
+                percept=percept,
+                relations=relations,
+                held=None,
+                expected={},
+                frame_files=rt.frame_files,
+                looks=state.looks + 1,
+            )
         checks = [*state.checks, check]
         if not check.passed:
             rt.robot.home()
             return _retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
         if state.plan_index + 1 < len(state.thought.plan):
-            return _go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
+            return go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
         final = _goal_observed(state.thought, update.get("percept", state.percept), rt.robot.holding)
         checks.append(final)
         if not final.passed:
             return _retry(
                 state, f"{final.name}: {final.reason}", checks=checks, plan_index=state.plan_index + 1, **update
             )
-        return _go(
+        return go(
             state,
             "succeeded",
             plan_index=state.plan_index + 1,
@@ -275,8 +313,8 @@ def build_graph(rt: Runtime) -> StateGraph:
 
     def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
         if state.retries < state.max_retries:
-            return _go(state, "perceive", retries=state.retries + 1, reason=f"re-planning after: {why}", **update)
-        return _go(state, "failed", reason=f"gave up after {state.retries} retries: {why}", **update)
+            return go(state, "perceive", retries=state.retries + 1, reason=f"re-planning after: {why}", **update)
+        return go(state, "failed", reason=f"gave up after {state.retries} retries: {why}", **update)
 
     def terminal(status: str) -> Callable[[AgentState], dict[str, Any]]:
         def node(state: AgentState) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -20,11 +21,13 @@ from pydantic import BaseModel
 
 from agent.goals import goal_holds, moved_objects
 from agent.graph import Reasoner, Runtime, build_graph
-from agent.scenario import Scenario
+from agent.robot import RecordingRobot, read_journal, replay
+from agent.scenario import Scenario, load_scenario
 from agent.sim_bridge import SimTruthSource, build_world
 from agent.state import AgentState
 from knowledge import KnowledgeBase
 from perception.evidence import colour_contradiction
+from perception.frame import Frame
 from perception.perceivers import make_perceiver
 from reasoning.reasoner import RulesReasoner
 from reasoning.verifier import Verifier
@@ -67,6 +70,9 @@ class Summary(BaseModel):
     goal_satisfied: bool | None = None
     moved: list[str] = []
     actions: int = 0
+    looks: int = 0
+    verify: bool = True
+    injections: list[dict[str, Any]] = []
 
 
 def _digital_twin(seed: int) -> Any:
@@ -117,6 +123,49 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class RunConfig(BaseModel):
+    """``run.json``: everything needed to build the same episode again (``groundsight run --resume DIR``)."""
+
+    scenario_file: str | None = None
+    seed: int = 0
+    perception: str = "classical"
+    reasoner: str = "rules"
+    perception_options: dict[str, Any] = {}
+    reasoner_options: dict[str, Any] = {}
+    kg_files: list[str] = []
+    twin: bool = False
+    verify: bool = True
+    video: bool = False
+
+
+_STOP = object()
+"""Marks the end of driving the graph (``None`` already means "continue from the checkpoint")."""
+
+FRAME_SIZE = (320, 240)
+"""Width and height of the JPEG frames stored per look in ``OUT/frames`` (for reports)."""
+
+
+class _FrameStore:
+    """Writes each look's frames as small JPEGs and names them relative to the run directory."""
+
+    def __init__(self, out: Path) -> None:
+        self.dir = out / "frames"
+        self.dir.mkdir(exist_ok=True)
+        self.looks = len({p.name.split("_")[1] for p in self.dir.glob("look_*.jpg")})
+
+    def __call__(self, frames: list[Frame]) -> list[str]:
+        self.looks += 1
+        names = []
+        for frame in frames:
+            name = f"frames/look_{self.looks:03d}_{frame.camera}.jpg"
+            small = cv2.resize(np.asarray(frame.rgb)[:, :, :3], FRAME_SIZE, interpolation=cv2.INTER_AREA)
+            cv2.imwrite(
+                str(self.dir.parent / name), cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80]
+            )
+            names.append(name)
+        return names
+
+
 def run_episode(
     scenario: Scenario,
     seed: int = 0,
@@ -131,43 +180,74 @@ def run_episode(
     kg_files: Sequence[str | Path] = (),
     twin: bool = False,
     reasoner_options: dict[str, Any] | None = None,
+    verify: bool = True,
+    ask: Callable[[str], str | None] | None = None,
+    resume: bool = False,
 ) -> Summary:
-    """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl`` and ``checkpoint.sqlite`` (and
-    ``episode.mp4`` from the front camera with ``video=True``) into ``out_dir``.
+    """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl``, ``checkpoint.sqlite``, ``run.json``,
+    ``robot.jsonl`` (the robot's completed calls) and ``frames/`` (and ``episode.mp4`` from the front camera
+    with ``video=True``) into ``out_dir``.
 
-    ``answers`` are given, in order, to the agent's clarification questions (the run pauses with status
-    ``needs_clarification`` when it asks and no answer is left). ``kg_files`` are Turtle files merged into
-    the knowledge graph; ``twin`` rolls every plan out on a copy of the world before the robot moves.
+    ``answers`` are given, in order, to the agent's clarification questions; when none is left, ``ask`` (e.g.
+    a terminal prompt) is asked, and without it the run pauses with status ``needs_clarification``.
+    ``kg_files`` are Turtle files merged into the knowledge graph; ``twin`` rolls every plan out on a copy of
+    the world before the robot moves; ``verify=False`` acts whatever the checks say (for ablations).
+    ``resume=True`` continues the run in ``out_dir`` from its checkpoint: the simulated world is rebuilt from
+    the seed and the robot journal is replayed on it, so no completed action is done again by the agent.
     """
     if reasoner not in REASONERS:
         raise ValueError(f"unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
     started = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else None
+    if resume and out is None:
+        raise ValueError("resume needs the run directory")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4"):
-            (out / name).unlink(missing_ok=True)
-    trace_file = open(out / "trace.jsonl", "w", encoding="utf-8") if out is not None else None  # noqa: SIM115
+        if not resume:
+            for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4", "robot.jsonl"):
+                (out / name).unlink(missing_ok=True)
+            for old in (out / "frames").glob("look_*.jpg"):
+                old.unlink()
+            config = RunConfig(
+                scenario_file=str(scenario.source) if scenario.source else None,
+                seed=seed,
+                perception=perception,
+                reasoner=reasoner,
+                perception_options=_plain(perception_options or {}),
+                reasoner_options=_plain(reasoner_options or {}),
+                kg_files=[str(f) for f in kg_files],
+                twin=twin,
+                verify=verify,
+                video=video,
+            )
+            (out / "run.json").write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    trace_file = open(out / "trace.jsonl", "a", encoding="utf-8") if out is not None else None  # noqa: SIM115
+    steps_seen = _count_lines(out / "trace.jsonl") if out is not None and resume else 0
     state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
     world: World | None = None
     recorder: VideoRecorder | None = None
+    perceiver: Any = None
     initial: dict[str, ObjectTruth] = {}
-    steps_seen = 0
     try:
         world = build_world(scenario, np.random.default_rng(seed), gui=gui)
         if video and out is not None:
             recorder = VideoRecorder(world, out / "episode.mp4")
         initial = world.truth_by_id()
+        skills = Skills(world)
+        robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
         kb = KnowledgeBase(kg_files)
         verifier = Verifier(kb, colour_probe=colour_contradiction)
+        perceiver = make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {}))
         runtime = Runtime(
             cameras=world.cameras,
-            perceiver=make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {})),
+            perceiver=perceiver,
             reasoner=make_reasoner(reasoner, kb, verifier, **(reasoner_options or {})),
             verifier=verifier,
             kb=kb,
-            robot=Skills(world),
+            robot=robot,
             twin=_digital_twin(seed) if twin else None,
+            verify=verify,
+            frame_sink=_FrameStore(out) if out is not None else None,
         )
         checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
         app = build_graph(runtime).compile(checkpointer=checkpointer)
@@ -176,13 +256,27 @@ def run_episode(
             "recursion_limit": 10 * scenario.max_steps,
         }
         pending = list(answers)
-        graph_input: Any = state
-        while True:
-            asked = False
-            for chunk in app.stream(graph_input, config, stream_mode="updates"):
+        graph_input: Any = state  # None continues from the checkpoint, as LangGraph does
+        if resume:
+            snapshot = app.get_state(config)
+            journal = out / "robot.jsonl"  # type: ignore[operator]
+            calls = read_journal(str(journal)) if journal.exists() else []
+            replay(skills, calls)
+            robot.count = _robot_calls_done(checkpointer, config)
+            robot.pending = calls[robot.count :]
+            graph_input = None
+            if snapshot.interrupts:  # it stopped at a question: it needs an answer to go on
+                answer = pending.pop(0) if pending else (ask(_question(snapshot)) if ask else None)
+                graph_input = Command(resume=answer) if answer is not None else _STOP
+            elif not snapshot.next:  # it had finished
+                graph_input = _STOP
+        while graph_input is not _STOP:
+            asked: str | None = None
+            # durability="sync": each step's checkpoint is on disk before the next step starts
+            for chunk in app.stream(graph_input, config, stream_mode="updates", durability="sync"):
                 for node, update in chunk.items():
                     if node == "__interrupt__":
-                        asked = True
+                        asked = str(update[0].value.get("question", "")) if update else ""
                         update = {"question": [i.value for i in update]}
                     record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
                     if trace_file is not None:
@@ -191,9 +285,10 @@ def run_episode(
                     if on_step is not None:
                         on_step(steps_seen, node, update or {})
                     steps_seen += 1
-            if not (asked and pending):
-                break
-            graph_input = Command(resume=pending.pop(0))
+            answer = None
+            if asked is not None:
+                answer = pending.pop(0) if pending else (ask(asked) if ask is not None else None)
+            graph_input = Command(resume=answer) if answer is not None else _STOP
         state = AgentState.model_validate(app.get_state(config).values)
     except Exception as exc:  # an internal failure is a recorded result, never a lost one
         log.debug("episode crashed", exc_info=True)
@@ -226,7 +321,64 @@ def run_episode(
         goal_satisfied=goal_ok,
         moved=moved,
         actions=len(state.actions),
+        looks=state.looks,
+        verify=verify,
+        injections=[i.model_dump(mode="json") for i in getattr(perceiver, "injections", [])],
     )
     if out is not None:
         (out / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return summary
+
+
+def resume_run(
+    run_dir: str | Path,
+    answers: Sequence[str] = (),
+    ask: Callable[[str], str | None] | None = None,
+    on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
+) -> Summary:
+    """Continue the run in ``run_dir`` (written by :func:`run_episode`) from its checkpoint."""
+    out = Path(run_dir)
+    config = RunConfig.model_validate_json((out / "run.json").read_text(encoding="utf-8"))
+    if config.scenario_file is None:
+        raise ValueError(f"{out / 'run.json'}: scenario_file: the run was not started from a scenario file")
+    return run_episode(
+        load_scenario(config.scenario_file),
+        config.seed,
+        config.perception,
+        config.reasoner,
+        out,
+        video=False,
+        perception_options=config.perception_options,
+        on_step=on_step,
+        answers=answers,
+        kg_files=config.kg_files,
+        twin=config.twin,
+        reasoner_options=config.reasoner_options,
+        verify=config.verify,
+        ask=ask,
+        resume=True,
+    )
+
+
+def _robot_calls_done(checkpointer: Any, config: dict[str, Any]) -> int:
+    """Robot calls the checkpoint knows of, counting the writes of a step that finished just before the kill
+    (LangGraph keeps those as pending writes and applies them on resume instead of running the step again)."""
+    saved = checkpointer.get_tuple(config)
+    if saved is None:
+        return 0
+    done = int(saved.checkpoint["channel_values"].get("robot_calls", 0))
+    return max([done, *(int(v) for _, channel, v in saved.pending_writes or () if channel == "robot_calls")])
+
+
+def _question(snapshot: Any) -> str:
+    value = snapshot.interrupts[0].value
+    return str(value.get("question", "")) if isinstance(value, dict) else str(value)
+
+
+def _plain(options: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-storable options (a chat model object passed in Python cannot be stored for a resume)."""
+    return {k: v for k, v in options.items() if isinstance(v, str | int | float | bool | type(None) | list)}
+
+
+def _count_lines(path: Path) -> int:
+    return sum(1 for _ in open(path, encoding="utf-8")) if path.exists() else 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from perception.validation import describe_error, field_path
 from sim.objects import COLORS, OBJECT_TYPES, footprint_radius
@@ -91,6 +91,12 @@ class Scenario(BaseModel):
     goal: dict[str, Any] | None = None
     expect: Literal["success", "refuse", "ask"] = "success"
     max_steps: int = Field(default=30, ge=1, le=1000)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file it was loaded from (absolute), if any."""
+        return self._source
 
     @field_validator("name")
     @classmethod
@@ -200,7 +206,9 @@ def load_scenario(path: str | Path) -> Scenario:
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(path, where, f"invalid YAML: {problem}") from None
-    return parse_scenario(data, path)
+    scenario = parse_scenario(data, path)
+    scenario._source = str(path.resolve())
+    return scenario
 
 
 def find_scenarios(paths: list[str | Path]) -> list[Path]:

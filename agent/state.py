@@ -46,6 +46,8 @@ class AgentState(BaseModel):
     )
     asking: str | None = Field(None, description="the binding key of the pending question")
     answers: dict[str, list[str]] = Field(default_factory=dict, description="binding key -> objects the person chose")
+    frame_files: list[str] = Field(default_factory=list, description="the stored frames of the latest look")
+    robot_calls: int = Field(0, description="robot calls completed so far (what a resumed run replays)")
     retries: int = 0
     looks: int = 0
     steps: int = 0
