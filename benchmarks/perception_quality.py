@@ -4,10 +4,11 @@ Usage::
 
     python benchmarks/perception_quality.py [--scenes 200] [--seed 0] [--contained 0.3] [--lighting-jitter]
 
-Each scene has 3-6 random objects of all seven types (``sim.scene.random_requests`` + ``place_objects``; a
-seed whose placement fails is retried with the next sub-seed). A fraction of scenes also gets a small
-object dropped into a container or onto a support: a block, ball or cylinder into a bowl or tray or onto a
-plate, a block onto a block, a small block or ball into a large mug. Every perceiver sees the top
+Each scene has 3-6 random objects of all seven types (``agent.datagen.build_scene``, shared with the VLM
+training data generator: ``sim.scene.random_requests`` + ``place_objects``; a seed whose placement fails is
+retried with the next sub-seed). A fraction of scenes also gets a small object dropped into a container or
+onto a support: a block, ball or cylinder into a bowl or tray or onto a plate, a block onto a block, a small
+block or ball into a large mug. Every perceiver sees the top
 camera's frame; perceived objects are matched one-to-one to true ones (greedy on 3D centre distance plus
 extent difference, gated at 5 cm in the table plane) and the script prints precision, recall, colour and
 type accuracy, the median 3D centre error and the time of ``perceive`` alone per frame.
@@ -37,7 +38,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.sim_bridge import SimTruthSource
+from agent.datagen import build_scene  # noqa: E402
+from agent.sim_bridge import SimTruthSource  # noqa: E402
 from perception.frame import Frame  # noqa: E402
 from perception.hallucination import SPLITS, ChairCounts, PopeCounts, pair_popularity, pope_questions  # noqa: E402
 from perception.objects import Percept, SceneObject  # noqa: E402
@@ -45,100 +47,11 @@ from perception.perceivers import NoisyPerceiver, OraclePerceiver, Perceiver, ma
 from perception.perceivers.noisy import NoiseRates  # noqa: E402
 from perception.relations import RELATIONS
 from perception.scene_graph import GRAPH_RELATIONS
-from sim.camera import CameraJitter  # noqa: E402
-from sim.objects import COLORS, SIZES, ObjectSpec, dimensions  # noqa: E402
-from sim.scene import PlacementError, PlacementRequest, place_objects, random_requests  # noqa: E402
+from sim.objects import COLORS  # noqa: E402
 from sim.truth import ObjectTruth  # noqa: E402
-from sim.world import World  # noqa: E402
 
 MATCH_XY = 0.05
-CONTAINERS = ("bowl", "tray", "plate")
-HOSTS = (*CONTAINERS, "block", "mug")
-"""What a scene's extra object is put into or onto (a block: stacked on it; a mug: only a large one)."""
-CONTENTS = {"bowl": ("block", "ball", "cylinder"), "tray": ("block", "ball", "cylinder"), "plate": ("block", "ball")}
-CONTENTS |= {"block": ("block",), "mug": ("block", "ball")}
-"""What may be put into or onto each host type (a mug takes only small things, see ``content_size``)."""
 TARGETS = {"precision": 0.98, "recall": 0.95, "colour": 0.97, "type": 0.97, "median_mm": 10.0}
-
-
-def floor_height(obj_type: str, size: str) -> float:
-    """Height of the surface an object lands on in a container, on a plate or on a block."""
-    d = dimensions(obj_type, size)
-    if obj_type == "block":
-        return d["side"]
-    return d["height"] if obj_type == "plate" else d["floor"]
-
-
-def host_ok(spec: ObjectSpec | PlacementRequest) -> bool:
-    """True if something can be put into or onto this object (a mug must be large to take a small block)."""
-    return spec.type in HOSTS and (spec.type != "mug" or spec.size == "large")
-
-
-def content_size(host: ObjectSpec, rng: np.random.Generator) -> str:
-    """Size of the object put into or onto ``host``: no larger than a host block, small in a mug."""
-    if host.type == "mug":
-        return "small"
-    return str(rng.choice(SIZES[: SIZES.index(host.size) + 1] if host.type == "block" else SIZES))
-
-
-def drop_into(world: World, spec: ObjectSpec, z: float) -> int:
-    """Add ``spec`` with its bottom at height ``z`` (into a container, onto a plate or a block)."""
-    body = world.add_object(spec)
-    world.set_object_pose(spec.id, (spec.x, spec.y, z), spec.yaw)
-    return body
-
-
-def build_scene(
-    index: int,
-    seed: int,
-    contained: float,
-    same_colour: float = 0.0,
-    lighting_jitter: bool = False,
-    cameras: tuple[str, ...] = ("top",),
-) -> tuple[World, bool]:
-    """A settled random world for scene ``index``; True if an object was put into or onto another one.
-
-    ``contained``: probability that the scene gets an object in a container, on a plate or on a block;
-    ``same_colour``: probability that the object is a block of its host's colour (when that name is free);
-    ``lighting_jitter``: the cameras render under a random light, seeded by ``seed`` and ``index``;
-    ``cameras``: the cameras the world has, by name.
-    """
-    for attempt in range(100):
-        rng = np.random.default_rng([seed, index, attempt])
-        n = int(rng.integers(3, 7))
-        requests = random_requests(rng, n)
-        with_content = bool(rng.random() < contained)
-        if with_content and not any(host_ok(r) for r in requests):
-            c = str(rng.choice(list(COLORS)))
-            t = str(rng.choice(HOSTS))
-            requests[0] = PlacementRequest(f"{c}_{t}", t, c, "large" if t == "mug" else str(rng.choice(SIZES)))
-            if len({(r.color, r.type) for r in requests}) < len(requests):
-                continue
-        try:
-            specs = place_objects(requests, rng)
-        except PlacementError:
-            continue
-        jitter = CameraJitter(seed=seed * 100_000 + index, lighting=True) if lighting_jitter else None
-        world = World(cameras=list(cameras), jitter=jitter)
-        for spec in specs:
-            world.add_object(spec)
-        world.settle()
-        if with_content:
-            host = specs[int(rng.choice([i for i, s in enumerate(specs) if host_ok(s)]))]
-            kind = str(rng.choice(CONTENTS[host.type]))
-            taken = {(s.color, s.type) for s in specs}
-            colours = [c for c in COLORS if c != host.color and (c, kind) not in taken]
-            if rng.random() < same_colour and (host.color, "block") not in taken:
-                kind, colours = "block", [host.color]  # same colour: always a block (what perception splits)
-            colour = str(rng.choice(colours))
-            size = content_size(host, rng)
-            x, y = world.truth_by_id()[host.id].base_position[:2]
-            yaw = float(rng.uniform(-math.pi / 4, math.pi / 4))
-            content = ObjectSpec(f"{colour}_{kind}", kind, colour, size, x, y, yaw)
-            drop_into(world, content, floor_height(host.type, host.size) + 0.002)
-            world.settle()
-        return world, with_content
-    raise PlacementError(f"scene {index}: no placement after 100 attempts")
 
 
 @dataclass
