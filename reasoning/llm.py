@@ -17,6 +17,14 @@ model's; so does one whose outcome is to *look again*, which is perception's. Af
 last thought is returned as it is, and the graph's verify node refuses and names the failed check. Every
 attempt is a ``ThoughtStep(kind="llm")`` in the thought, with its failed checks.
 
+Tools: given LangChain tools (``tools``: a list, or a function of the percept and its relations that returns
+the tools bound to that scene, as :func:`agent.tools.llm_tools` does) and a chat model that can call tools
+(``bind_tools`` does not raise ``NotImplementedError``), each attempt first lets the model call them: every
+requested call is run and its result (or its one-line error) goes back as a ``ToolMessage``, at most
+``max_tool_rounds`` rounds; the model's first reply without a tool call is its answer, read from the text
+(structured output is not combined with tool calling). When the rounds run out the model is told so and asked
+for the answer as usual. Every call and its result is a ``ThoughtStep(kind="llm")``.
+
 Chat models: :class:`TransformersChatModel` (any local transformers causal LM, greedy decoding) and
 :func:`openai_chat_model` (any OpenAI-compatible server, e.g. vLLM), or any LangChain chat model.
 """
@@ -26,13 +34,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from knowledge import KnowledgeBase
@@ -48,6 +57,9 @@ log = logging.getLogger(__name__)
 
 WHO = "llm"
 """How this backend names itself in errors."""
+
+Tools = Sequence[BaseTool] | Callable[[Percept, Relations], Sequence[BaseTool]]
+"""Tools offered to the model: fixed, or made for each scene (bound to the percept and relations)."""
 
 
 def binding_keys(program: Program) -> list[str]:
@@ -248,9 +260,21 @@ class LLMReasoner:
 
     name = "llm"
 
-    def __init__(self, kb: KnowledgeBase, verifier: Verifier, chat_model: BaseChatModel, max_attempts: int = 3) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        verifier: Verifier,
+        chat_model: BaseChatModel,
+        max_attempts: int = 3,
+        tools: Tools = (),
+        max_tool_rounds: int = 3,
+    ) -> None:
         if max_attempts < 1:
             raise ValueError(f"{WHO}: max_attempts must be at least 1, not {max_attempts}")
+        if max_tool_rounds < 1:
+            raise ValueError(f"{WHO}: max_tool_rounds must be at least 1, not {max_tool_rounds}")
+        self.tools = tools
+        self.max_tool_rounds = max_tool_rounds
         self.kb = kb
         self.verifier = verifier
         self.chat_model = chat_model
@@ -282,8 +306,70 @@ class LLMReasoner:
             HumanMessage(content=user_prompt(instruction, percept, relations, answers)),
         ]
 
-    def _ask(self, messages: list[BaseMessage]) -> _Answer:
-        """One model call; exceptions propagate to :meth:`think`, which records them."""
+    def _with_tools(self, percept: Percept, relations: Relations) -> tuple[Any, dict[str, BaseTool]] | None:
+        """The chat model with this scene's tools bound, and the tools by name; None without tools or support."""
+        tools = list(self.tools(percept, relations) if callable(self.tools) else self.tools)
+        if not tools:
+            return None
+        try:
+            return self.chat_model.bind_tools(tools), {t.name: t for t in tools}
+        except NotImplementedError:
+            log.info("llm: %s cannot call tools; they are not offered", type(self.chat_model).__name__)
+            return None
+
+    def _tool_rounds(
+        self, tooling: tuple[Any, dict[str, BaseTool]], messages: list[BaseMessage], steps: list[ThoughtStep], n: int
+    ) -> BaseMessage | None:
+        """Let the model call tools, at most ``max_tool_rounds`` rounds; its first reply without a call, or None."""
+        model, tools = tooling
+        for _ in range(self.max_tool_rounds):
+            reply = model.invoke(messages)
+            calls = list(getattr(reply, "tool_calls", None) or [])
+            invalid = list(getattr(reply, "invalid_tool_calls", None) or [])
+            if not calls and not invalid:
+                return reply
+            messages.append(reply)
+            for call in calls:
+                args = json.dumps(call["args"], sort_keys=True)
+                tool = tools.get(call["name"])
+                if tool is None:
+                    result = f"error: unknown tool {call['name']!r} (tools: {', '.join(sorted(tools))})"
+                else:
+                    try:
+                        out = tool.invoke(call["args"])
+                        result = out if isinstance(out, str) else json.dumps(out, default=str)
+                    except Exception as exc:  # noqa: BLE001 - a tool's failure is reported to the model
+                        result = f"error: {_error_line(exc)}"
+                messages.append(ToolMessage(content=result, tool_call_id=call["id"] or "", name=call["name"]))
+                steps.append(
+                    ThoughtStep(kind="llm", text=f"Attempt {n}: tool {call['name']}({args}) -> {_one_line(result)}")
+                )
+            for bad in invalid:
+                result = f"error: the call could not be read: {_one_line(bad.get('error') or bad.get('args'))}"
+                messages.append(
+                    ToolMessage(content=result, tool_call_id=bad.get("id") or "", name=bad.get("name") or "")
+                )
+                steps.append(ThoughtStep(kind="llm", text=f"Attempt {n}: tool {bad.get('name')}: {result}"))
+        messages.append(
+            HumanMessage(
+                content=f"No more tool calls ({self.max_tool_rounds} rounds). Answer with the JSON object only."
+            )
+        )
+        return None
+
+    def _ask(
+        self,
+        messages: list[BaseMessage],
+        tooling: tuple[Any, dict[str, BaseTool]] | None = None,
+        steps: list[ThoughtStep] | None = None,
+        attempt: int = 1,
+    ) -> _Answer:
+        """One answer (after tool rounds, given ``tooling``); exceptions propagate to :meth:`think`, which records."""
+        if tooling is not None:
+            reply = self._tool_rounds(tooling, messages, steps if steps is not None else [], attempt)
+            if reply is not None:
+                proposal, error = parse_proposal(_text(reply))
+                return _Answer(text=_text(reply), proposal=proposal, error=error)
         if self._structured is not None:
             out = self._structured.invoke(messages)
             raw = out.get("raw")
@@ -320,9 +406,10 @@ class LLMReasoner:
         last_seen = 0  # how many history steps that thought already holds
         last_error = "no answer"
         attempt = 0
+        tooling = self._with_tools(percept, relations)
         for attempt in range(1, self.max_attempts + 1):
             try:
-                answer = self._ask(messages)
+                answer = self._ask(messages, tooling, history, attempt)
             except Exception as exc:  # noqa: BLE001 - a model failure is recorded, never raised
                 last_error = f"the model failed: {_error_line(exc)}"
                 log.warning("llm attempt %d: %s", attempt, last_error)
@@ -506,10 +593,12 @@ def make_llm_reasoner(
     max_attempts: int = 3,
     max_new_tokens: int = 512,
     chat_model: BaseChatModel | None = None,
+    tools: Tools = (),
+    max_tool_rounds: int = 3,
 ) -> LLMReasoner:
     """An :class:`LLMReasoner` over exactly one source: ``chat_model`` (any LangChain chat model), ``model``
     (a local transformers causal LM: folder or hub id) or ``base_url`` with ``llm_model`` (an OpenAI-compatible
-    server). Bad options raise one-line :class:`ValueError`s."""
+    server). ``tools`` are offered to a model that can call them. Bad options raise one-line :class:`ValueError`s."""
     given = [n for n, v in (("chat_model", chat_model), ("model", model), ("base_url", base_url)) if v is not None]
     if len(given) != 1:
         what = f"got {' and '.join(given)}" if given else "got none"
@@ -524,4 +613,6 @@ def make_llm_reasoner(
         else:
             assert base_url is not None and llm_model is not None
             chat_model = openai_chat_model(base_url, llm_model, api_key, max_tokens=max_new_tokens)
-    return LLMReasoner(kb, verifier, chat_model, max_attempts=max_attempts)
+    return LLMReasoner(
+        kb, verifier, chat_model, max_attempts=max_attempts, tools=tools, max_tool_rounds=max_tool_rounds
+    )
