@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(BIN)/groundsight run scenarios/pick_place/red_block_in_blue_bowl.yaml --seed 0 --out runs/demo
 
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 || true
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -33,3 +34,18 @@ format: $(STAMP)
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache *.egg-info
+
+# `make vlm`: regenerate the training data and retrain groundsight's compact VLM into the package
+# (perception/models/groundsight-vlm). CPU by default (CUDA if present); see README "Our own VLM" for the time.
+VLM_DATA    ?= /tmp/groundsight-vlm-data
+VLM_SCENES  ?= 1600
+VLM_STEPS   ?= 1500
+VLM_THREADS ?= 1
+
+.PHONY: vlm
+vlm: $(STAMP)
+	$(BIN)/python -c "from pathlib import Path; from agent.datagen import DatagenConfig, generate; \
+	generate(DatagenConfig(scenes=$(VLM_SCENES), out=Path('$(VLM_DATA)'), test_fraction=0.04, jitter=False, \
+	contained=0.35, workers=2))"
+	$(BIN)/python -m perception.vlm_training --data $(VLM_DATA) --out perception/models/groundsight-vlm \
+	--checkpoint-dir $(VLM_DATA)/checkpoint --steps $(VLM_STEPS) --batch-size 16 --lr 0.0015 --threads $(VLM_THREADS)
