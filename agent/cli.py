@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,10 +20,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agent.evaluation import ROW_COLUMNS, family_rows, report_markdown, scenario_rows
+from agent.evaluation import ROW_COLUMNS, family_rows, scenario_rows
+from agent.pool import BACKENDS, run_jobs
+from agent.report import ReportError, render_reports
 from agent.runner import REASONERS, Summary, resume_run, run_episode
 from agent.scenario import Scenario, ScenarioError, find_scenarios, load_scenario
 from agent.solver import solve_episode
+from agent.tools import ToolError, default_registry, describe_tools, parse_call_args, result_text, scene_context
 from knowledge import GS, KnowledgeBase, KnowledgeError
 from perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
 
@@ -92,6 +93,16 @@ def _check_kg(files: list[Path]) -> list[str]:
     except KnowledgeError as exc:
         raise _bad_input(f"--kg: {exc}") from None
     return [str(f) for f in files]
+
+
+def _check_tools(specs: list[str]) -> None:
+    """Load the tool registry once up front, so that a bad --tools spec is a one-line error."""
+    try:
+        registry = default_registry(specs)
+    except ToolError as exc:
+        raise _bad_input(f"--tools: {exc}") from None
+    for problem in registry.load_errors:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
 
 
 def _load(path: Path) -> Scenario:
@@ -171,6 +182,9 @@ def run(
         Path | None, typer.Option(help="Continue a run from its directory's checkpoint (after a crash or a question).")
     ] = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never ask in the terminal; pause instead.")] = False,
+    tools: Annotated[
+        list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
 ) -> None:
     """Run one episode and judge it on simulator truth.
@@ -215,6 +229,7 @@ def run(
         raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     llm = _llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
     kg_files = _check_kg(kg or [])
+    _check_tools(tools or [])
     summary = run_episode(
         spec,
         seed,
@@ -231,6 +246,7 @@ def run(
         reasoner_options=llm,
         verify=verify,
         ask=ask,
+        tool_specs=tools or [],
     )
     if not quiet:
         console.print(f"run directory: {out}", markup=False)
@@ -261,41 +277,47 @@ def evaluate(
     twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
     llm_model: Annotated[str | None, typer.Option(help="llm: local model folder / hub id, or the served name.")] = None,
     llm_base_url: Annotated[str | None, typer.Option(help="llm: an OpenAI-compatible server (vLLM).")] = None,
+    noise: Annotated[float, typer.Option(help="noisy:<inner> perception: rate of every injected hallucination.")] = 0.2,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
+    ] = True,
+    tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function (repeatable).")] = None,
+    backend: Annotated[str, typer.Option(help="Where episodes run: process (local pool) or ray.")] = "process",
+    address: Annotated[str | None, typer.Option(help="ray: cluster address (default: a local Ray).")] = None,
 ) -> None:
-    """Run every scenario under PATHS for N seeds; write OUT/results.jsonl and OUT/report.md."""
+    """Run every scenario under PATHS for N seeds; write OUT/results.jsonl, OUT/report.md and OUT/report.html.
+
+    Example ablation: groundsight eval scenarios --seeds 10 --perception noisy:classical --noise 0.2 --no-verify
+    """
     files = find_scenarios(paths)
     if not files:
         raise _bad_input(f"no scenario files under {', '.join(map(str, paths))}")
     for f in files:
         _load(f)
     _check_backends(perception, reasoner)
+    if backend not in BACKENDS:
+        raise _bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
+    _check_tools(tools or [])
     out.mkdir(parents=True, exist_ok=True)
     llm = _llm_options(reasoner, llm_model, llm_base_url, "cpu", None)
-    options = {"kg_files": _check_kg(kg or []), "twin": twin, "reasoner_options": llm}
+    options = {
+        "kg_files": _check_kg(kg or []),
+        "twin": twin,
+        "reasoner_options": llm,
+        "verify": verify,
+        "perception_options": {"noise": noise},
+        "tool_specs": tools or [],
+    }
     jobs = [(str(f), s, perception, reasoner, str(out), options) for f in files for s in range(seeds)]
-    results = _run_pool(_episode, jobs, workers)
+    results = run_jobs(_episode, jobs, workers, backend, address, console=err)  # type: ignore[arg-type]
     with open(out / "results.jsonl", "w", encoding="utf-8") as fh:
         for r in results:
-            fh.write(Summary.model_validate(r).model_dump_json() + "\n")
-    table = _results_table(results)
-    console.print(table)
-    (out / "report.md").write_text(report_markdown(results), encoding="utf-8")
-    console.print(f"wrote {out / 'results.jsonl'} and {out / 'report.md'}", markup=False)
+            fh.write(json.dumps(r, sort_keys=True) + "\n")
+    console.print(_results_table(results))
+    md, html = render_reports(out)
+    console.print(f"wrote {out / 'results.jsonl'}, {md} and {html}", markup=False)
     passed = sum(r["passed"] for r in results)
     print(f"eval: {passed}/{len(results)} episodes passed")
-
-
-def _run_pool(fn: Callable[[Any], dict[str, Any]], jobs: list[Any], workers: int) -> list[dict[str, Any]]:
-    """Run ``fn`` over ``jobs`` in worker processes with a progress bar; results sorted by file and seed."""
-    results: list[dict[str, Any]] = []
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, TimeRemainingColumn(), console=err) as progress:
-        task = progress.add_task("episodes", total=len(jobs))
-        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-            for future in as_completed([pool.submit(fn, job) for job in jobs]):
-                results.append(future.result())
-                progress.advance(task)
-    return sorted(results, key=lambda r: (r["file"], r["seed"]))
 
 
 def _solve(args: tuple[str, int]) -> dict[str, Any]:
@@ -317,7 +339,7 @@ def solve(
     if not files:
         raise _bad_input(f"no success scenarios under {', '.join(map(str, paths))}")
     out.mkdir(parents=True, exist_ok=True)
-    results = _run_pool(_solve, [(str(f), s) for f in files for s in range(seeds)], workers)
+    results = run_jobs(_solve, [(str(f), s) for f in files for s in range(seeds)], workers, console=err)
     with open(out / "solver.jsonl", "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in results)
     table = Table(title="scripted solver (upper bound)")
@@ -482,6 +504,99 @@ def kg_types(kg: Annotated[list[Path] | None, typer.Option(help="Extra Turtle fi
         props = ", ".join(f"{k}={v}" for k, v in sorted(kb.properties(t).items()))
         table.add_row(t, ", ".join(sorted(w for w, c in words.items() if c == t)), ", ".join(kb.categories(t)), props)
     console.print(table)
+
+
+@app.command()
+def report(out: Annotated[Path, typer.Argument(help="An eval output folder (with results.jsonl).")]) -> None:
+    """Re-render OUT/report.md and OUT/report.html from OUT/results.jsonl and the episode folders."""
+    try:
+        md, html = render_reports(out)
+    except ReportError as exc:
+        raise _bad_input(str(exc)) from None
+    print(f"wrote {md} and {html}")
+
+
+@app.command()
+def datagen(
+    out: Annotated[Path, typer.Option(help="Output folder (imagefolder + LLaVA conversations).")],
+    scenes: Annotated[int, typer.Option(help="Random scenes to render.")] = 200,
+    cameras: Annotated[str, typer.Option(help="Comma-separated cameras: top, front, wrist.")] = "top",
+    seed: Annotated[int, typer.Option(help="Base seed (scene i uses seed + i).")] = 0,
+    test_fraction: Annotated[float, typer.Option(help="Share of scenes held out as the test split.")] = 0.1,
+    contained: Annotated[float, typer.Option(help="Share of scenes with an object put in or on another.")] = 0.3,
+    jitter: Annotated[bool, typer.Option("--jitter/--no-jitter", help="Lighting and camera pose jitter.")] = True,
+    workers: Annotated[int, typer.Option(help="Worker processes (the output is the same for any number).")] = 1,
+) -> None:
+    """Generate VLM training data from simulator truth: images, boxes, captions, question-answer pairs."""
+    from agent.datagen import DatagenConfig, generate
+
+    try:
+        config = DatagenConfig(
+            scenes=scenes,
+            out=out,
+            cameras=tuple(c.strip() for c in cameras.split(",") if c.strip()),
+            seed=seed,
+            test_fraction=test_fraction,
+            contained=contained,
+            jitter=jitter,
+            workers=workers,
+        )
+    except ValueError as exc:  # DatagenConfig's own one-line message names the field
+        raise _bad_input(str(exc).splitlines()[0]) from None
+    columns = (TextColumn("scenes"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err) as progress:
+        task = progress.add_task("scenes", total=scenes)
+        try:
+            summary = generate(config, progress=lambda done, total: progress.update(task, completed=done))
+        except ValueError as exc:
+            raise _bad_input(str(exc)) from None
+    print(
+        f"datagen: {summary.images} images, {summary.objects} objects, {summary.questions} questions "
+        f"from {summary.scenes} scenes in {summary.seconds:.1f} s -> {summary.out}"
+    )
+
+
+tools_app = typer.Typer(help="The typed tools: built-ins, plugins (groundsight.tools) and --tools specs.")
+app.add_typer(tools_app, name="tools")
+
+
+@tools_app.command("list")
+def tools_list(tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function.")] = None) -> None:
+    """List every tool with its kind, arguments and description."""
+    try:
+        registry = default_registry(tools or [])
+    except ToolError as exc:
+        raise _bad_input(f"--tools: {exc}") from None
+    table = Table("name", "kind", "args", "description", "source")
+    for row in describe_tools(registry):
+        table.add_row(row["name"], row["kind"], row["args"], row["description"], row["source"])
+    console.print(table)
+    for problem in registry.load_errors:
+        err.print(f"warning: {problem}", markup=False, soft_wrap=True)
+
+
+@tools_app.command("call")
+def tools_call(
+    scenario: Annotated[Path, typer.Argument(help="Scenario whose scene the tool looks at.")],
+    name: Annotated[str, typer.Argument(help="Tool name (see `groundsight tools list`).")],
+    args: Annotated[list[str] | None, typer.Argument(help="Arguments as key=value.")] = None,
+    seed: Annotated[int, typer.Option(help="Scene seed.")] = 0,
+    perception: Annotated[str, typer.Option(help="Perceiver for the look.")] = "oracle",
+    kg: Annotated[list[Path] | None, typer.Option(help="Extra Turtle file (repeatable).")] = None,
+    tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function.")] = None,
+) -> None:
+    """Call one tool on one look at a scenario's scene and print its result.
+
+    Example: groundsight tools call scenarios/pick_place/red_block_in_blue_bowl.yaml distance a=red_block b=blue_bowl
+    """
+    spec = _load(scenario)
+    _check_backends(perception, "rules")
+    try:
+        registry = default_registry(tools or [])
+        ctx = scene_context(spec, seed, perception, _check_kg(kg or []))
+        print(result_text(registry.call(name, ctx, **parse_call_args(args or []))))
+    except ToolError as exc:
+        raise _bad_input(str(exc)) from None
 
 
 @app.callback()

@@ -25,6 +25,7 @@ from agent.robot import RecordingRobot, read_journal, replay
 from agent.scenario import Scenario, load_scenario
 from agent.sim_bridge import SimTruthSource, build_world
 from agent.state import AgentState
+from agent.tools import default_registry, llm_tools
 from knowledge import KnowledgeBase
 from perception.evidence import colour_contradiction
 from perception.frame import Frame
@@ -136,6 +137,7 @@ class RunConfig(BaseModel):
     twin: bool = False
     verify: bool = True
     video: bool = False
+    tool_specs: list[str] = []
 
 
 _STOP = object()
@@ -183,6 +185,7 @@ def run_episode(
     verify: bool = True,
     ask: Callable[[str], str | None] | None = None,
     resume: bool = False,
+    tool_specs: Sequence[str] = (),
 ) -> Summary:
     """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl``, ``checkpoint.sqlite``, ``run.json``,
     ``robot.jsonl`` (the robot's completed calls) and ``frames/`` (and ``episode.mp4`` from the front camera
@@ -219,6 +222,7 @@ def run_episode(
                 twin=twin,
                 verify=verify,
                 video=video,
+                tool_specs=list(tool_specs),
             )
             (out / "run.json").write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
     trace_file = open(out / "trace.jsonl", "a", encoding="utf-8") if out is not None else None  # noqa: SIM115
@@ -238,10 +242,13 @@ def run_episode(
         kb = KnowledgeBase(kg_files)
         verifier = Verifier(kb, colour_probe=colour_contradiction)
         perceiver = make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {}))
+        options = dict(reasoner_options or {})
+        if reasoner == "llm":  # the chat model may call the registry's tools on the scene it reasons about
+            options["tools"] = llm_tools(default_registry(tool_specs), kb, frames=lambda: runtime.frames)
         runtime = Runtime(
             cameras=world.cameras,
             perceiver=perceiver,
-            reasoner=make_reasoner(reasoner, kb, verifier, **(reasoner_options or {})),
+            reasoner=make_reasoner(reasoner, kb, verifier, **options),
             verifier=verifier,
             kb=kb,
             robot=robot,
@@ -357,6 +364,7 @@ def resume_run(
         verify=config.verify,
         ask=ask,
         resume=True,
+        tool_specs=config.tool_specs,
     )
 
 

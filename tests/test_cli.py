@@ -114,3 +114,52 @@ def test_kg_query_and_types(tmp_path: Path) -> None:
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     types = cli("kg", "types")
     assert types.returncode == 0 and "kitchenware" in types.stdout and "mass" in types.stdout
+
+
+@pytest.mark.parametrize("backend", ["process", "ray"])
+def test_eval_writes_results_and_reports(tmp_path: Path, backend: str) -> None:
+    """The same two scenarios through the local process pool and through a local Ray instance."""
+    pytest.importorskip("ray") if backend == "ray" else None
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for name in ("red_block_in_blue_bowl", "absent_green_block_refuse"):
+        shutil.copy(ROOT / "scenarios" / "pick_place" / f"{name}.yaml", suite)
+    out = tmp_path / "eval"
+    args = ("eval", str(suite), "--seeds", "2", "--workers", "2", "--perception", "oracle", "--out", str(out))
+    result = cli(*args, "--backend", backend)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "eval: 4/4 episodes passed"
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [(r["scenario"], r["seed"]) for r in rows] == [
+        ("absent-green-block-refuse", 0),
+        ("absent-green-block-refuse", 1),
+        ("red-block-in-blue-bowl", 0),
+        ("red-block-in-blue-bowl", 1),
+    ]
+    assert "95%" in (out / "report.md").read_text() and (out / "report.html").stat().st_size > 1000
+    (out / "report.md").unlink()
+    again = cli("report", str(out))
+    assert again.returncode == 0 and (out / "report.md").exists()
+
+
+def test_eval_rejects_an_unknown_backend(tmp_path: Path) -> None:
+    result = cli("eval", str(DEMO), "--backend", "slurm", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--backend" in result.stderr
+
+
+def test_tools_list_and_call() -> None:
+    listing = cli("tools", "list")
+    assert listing.returncode == 0 and "distance" in listing.stdout and "sparql" in listing.stdout
+    called = cli("tools", "call", str(DEMO), "distance", "a=red_block", "b=blue_bowl")
+    assert called.returncode == 0 and float(called.stdout.strip()) > 0.1
+    bad = cli("tools", "call", str(DEMO), "distance", "a=red_block", "b=purple_cube")
+    assert bad.returncode == 2 and "purple_cube" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_datagen_command(tmp_path: Path) -> None:
+    out = tmp_path / "data"
+    result = cli("datagen", "--out", str(out), "--scenes", "3", "--no-jitter")
+    assert result.returncode == 0, result.stderr
+    assert (out / "train" / "metadata.jsonl").exists() and (out / "llava" / "train.json").exists()
+    bad = cli("datagen", "--out", str(tmp_path / "x"), "--scenes", "0")
+    assert bad.returncode == 2 and "scenes" in bad.stderr
