@@ -184,8 +184,8 @@ def build_graph(rt: Runtime) -> StateGraph:
                 asking=key,
                 **update,
             )
-        if failed.on_fail == "reperceive" and state.looks < state.max_looks:
-            return go(state, "perceive", reason=f"looking again: {failed.reason}", **update)
+        if failed.on_fail == "reperceive" and state.relooks < state.max_looks:
+            return go(state, "perceive", reason=f"looking again: {failed.reason}", relooks=state.relooks + 1, **update)
         return go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
 
     def _unverified(state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return go(state, "observe", actions=actions, expected=expected)
+            return go(state, "observe", actions=actions, expected=expected, relooks=0)
         rt.robot.home()
         return _retry(
             state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected

@@ -30,7 +30,7 @@ class AgentState(BaseModel):
     instruction: str
     max_steps: int = 30
     max_retries: int = 2
-    max_looks: int = 3
+    max_looks: int = Field(3, description="most looks again in a row before the verifier's doubt is a refusal")
     status: Status = "running"
     reason: str = ""
     question: str | None = None
@@ -50,5 +50,6 @@ class AgentState(BaseModel):
     robot_calls: int = Field(0, description="robot calls completed so far (what a resumed run replays)")
     retries: int = 0
     looks: int = 0
+    relooks: int = Field(0, description="looks again asked for by the verifier since the last action")
     steps: int = 0
     route: str = ""
