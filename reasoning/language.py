@@ -35,6 +35,7 @@ from reasoning.logical_form import (
     Sort,
     Stack,
     Superlative,
+    paraphrase,
 )
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def _parse(words: tuple[str, ...], nouns: tuple[tuple[str, str], ...]) -> Progra
     if not programs:
         raise errors[0]
     if len(programs) > 1:
-        options = " or ".join(f"'{_summary(p)}'" for p in list(programs.values())[:3])
+        options = " or ".join(f"'{paraphrase(p, _bracket)}'" for p in list(programs.values())[:3])
         raise InstructionError(f"The instruction can be read more than one way: {options}; please rephrase")
     return next(iter(programs.values()))
 
@@ -254,21 +255,6 @@ def _syntax_error(exc: UnexpectedInput, words: list[str], sentence: str) -> Inst
         )
     word = sentence[exc.pos_in_stream :].split(" ")[0] if exc.pos_in_stream is not None else None
     return InstructionError(f"I can't follow the instruction at '{word}'", word=word)
-
-
-def _summary(program: Program) -> str:
-    """A bracketed paraphrase that shows how a reading groups the words."""
-    parts = []
-    for step in program.steps:
-        if isinstance(step, Put):
-            parts.append(f"put {_bracket(step.object)} {step.relation.replace('_', ' ')} {_bracket(step.target)}")
-        elif isinstance(step, HandOver):
-            parts.append(f"give me {_bracket(step.object)}")
-        elif isinstance(step, Stack):
-            parts.append("stack " + ", ".join(_bracket(np) for np in step.order))
-        else:
-            parts.append(f"sort {_bracket(step.objects)} {step.relation} {_bracket(step.containers)} by colour")
-    return ", then ".join(parts)
 
 
 def _bracket(np: NounPhrase) -> str:

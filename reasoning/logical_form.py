@@ -14,6 +14,7 @@ Example: "Put the block that is left of the bowl on the plate" is ::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -128,6 +129,21 @@ class Program(BaseModel):
     """An instruction's meaning: commands carried out in order."""
 
     steps: list[Command] = Field(min_length=1)
+
+
+def paraphrase(program: Program, phrase: Callable[[NounPhrase], str] = NounPhrase.describe) -> str:
+    """The program in words, each noun phrase written by ``phrase`` (its own words by default)."""
+    parts = []
+    for cmd in program.steps:
+        if isinstance(cmd, Put):
+            parts.append(f"put {phrase(cmd.object)} {cmd.relation.replace('_', ' ')} {phrase(cmd.target)}")
+        elif isinstance(cmd, HandOver):
+            parts.append(f"hand over {phrase(cmd.object)}")
+        elif isinstance(cmd, Stack):
+            parts.append("stack " + ", then ".join(phrase(p) for p in cmd.order) + " (bottom up)")
+        else:
+            parts.append(f"put each of {phrase(cmd.objects)} {cmd.relation} {phrase(cmd.containers)} of its colour")
+    return "; then ".join(parts)
 
 
 def meaning(program: Program) -> dict:

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from knowledge import KnowledgeBase
 from perception.objects import Percept
 from reasoning.language import InstructionError, Lexicon, parse
-from reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack
+from reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack, paraphrase
 from reasoning.planner import PlanStep
 from reasoning.predicates import Atom, atom
 from reasoning.referents import Resolver
@@ -107,7 +107,7 @@ class RulesReasoner:
         """
         thought = thought if thought is not None else Thought(steps=[self.describe(percept, relations)])
         thought.program = program
-        thought.steps.append(ThoughtStep(kind="parse", text=f"The instruction means: {_program_text(program)}."))
+        thought.steps.append(ThoughtStep(kind="parse", text=f"The instruction means: {paraphrase(program)}."))
         resolver = Resolver(percept, self.kb)
         grounding = _Grounding(resolver, percept, claims or {}, answers or {})
         try:
@@ -176,22 +176,6 @@ class RulesReasoner:
             facts.extend(self.kb.graspable(percept.by_id(a.args[0]).type).facts)
         facts = list(dict.fromkeys(facts))
         return ThoughtStep(kind="knowledge", text=f"The knowledge graph says: {'; '.join(facts)}.", facts=facts)
-
-
-def _program_text(program: Program) -> str:
-    parts = []
-    for cmd in program.steps:
-        if isinstance(cmd, Put):
-            parts.append(f"put {cmd.object.describe()} {cmd.relation} {cmd.target.describe()}")
-        elif isinstance(cmd, HandOver):
-            parts.append(f"hand over {cmd.object.describe()}")
-        elif isinstance(cmd, Stack):
-            parts.append("stack " + ", then ".join(p.describe() for p in cmd.order) + " (bottom up)")
-        else:
-            parts.append(
-                f"put each of {cmd.objects.describe()} {cmd.relation} {cmd.containers.describe()} of its colour"
-            )
-    return "; then ".join(parts)
 
 
 class _NoGoal(ValueError):
