@@ -275,17 +275,23 @@ def run_episode(
             if snapshot.interrupts:  # it stopped at a question: it needs an answer to go on
                 answer = pending.pop(0) if pending else (ask(_question(snapshot)) if ask else None)
                 graph_input = Command(resume=answer) if answer is not None else _STOP
-            elif not snapshot.next:  # it had finished
+            elif not snapshot.next and not snapshot.tasks:  # it had finished
+                # (a step that finished just before the kill is a task with its writes saved and is not in
+                # ``next``; streaming None applies those writes and goes on)
                 graph_input = _STOP
         while graph_input is not _STOP:
             asked: str | None = None
             # durability="sync": each step's checkpoint is on disk before the next step starts
             for chunk in app.stream(graph_input, config, stream_mode="updates", durability="sync"):
+                # a step whose writes were saved before a kill comes back with {"__metadata__": {"cached": True}}
+                cached = bool((chunk.pop("__metadata__", None) or {}).get("cached"))
                 for node, update in chunk.items():
                     if node == "__interrupt__":
                         asked = str(update[0].value.get("question", "")) if update else ""
                         update = {"question": [i.value for i in update]}
                     record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
+                    if cached:
+                        record["replayed"] = True
                     if trace_file is not None:
                         trace_file.write(json.dumps(record, sort_keys=True) + "\n")
                         trace_file.flush()

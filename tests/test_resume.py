@@ -13,6 +13,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import EXE, ROOT, cli
 
 TOWER = ROOT / "scenarios" / "stacking" / "three_block_tower.yaml"
@@ -72,3 +74,42 @@ def test_resume_of_a_question_takes_the_answer(tmp_path: Path) -> None:
 def test_resume_of_nothing_is_bad_input(tmp_path: Path) -> None:
     result = cli("run", "--resume", str(tmp_path))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+class _Killed(BaseException):
+    """Stands in for SIGKILL inside the process: not an ``Exception``, so nothing records it as a result."""
+
+
+def test_a_kill_between_a_steps_writes_and_its_checkpoint_resumes(tmp_path: Path, monkeypatch) -> None:
+    """The narrowest window: the second action finished and LangGraph saved its writes, but the process dies
+    before the step's checkpoint. The resumed run must apply those writes, not stop, and not act twice."""
+    import agent.runner as runner
+    from agent.scenario import load_scenario
+
+    real_open = runner.open_checkpointer
+
+    def dying(path: Path):
+        saver = real_open(path)
+        put = saver.put
+
+        def put_or_die(config, checkpoint, metadata, new_versions):
+            if checkpoint["channel_values"].get("robot_calls") == 2:
+                raise _Killed
+            return put(config, checkpoint, metadata, new_versions)
+
+        saver.put = put_or_die
+        return saver
+
+    out = tmp_path / "run"
+    monkeypatch.setattr(runner, "open_checkpointer", dying)
+    with pytest.raises(_Killed):
+        runner.run_episode(load_scenario(TOWER), 4, "oracle", out_dir=out)
+    monkeypatch.setattr(runner, "open_checkpointer", real_open)
+    assert len(_journal(out)) == 2 and not (out / "summary.json").exists()
+
+    summary = runner.resume_run(out)
+    assert summary.status == "succeeded" and summary.passed
+    calls = [c["method"] for c in _journal(out)]
+    assert calls == ["pick", "place", "pick", "place", "pick", "place"][: len(calls)] and len(calls) == 4
+    records = [json.loads(line) for line in (out / "trace.jsonl").read_text().splitlines()]
+    assert [r["node"] for r in records if r.get("replayed")] == ["act"]  # the saved step, applied, not re-run
