@@ -142,10 +142,13 @@ class TabletopEnv(gym.Env):
     def _info(self, result: SkillResult | None) -> dict[str, Any]:
         assert self.world is not None
         truth = self.world.truth_by_id()
+        skill = None if result is None else result.model_dump(mode="json")
+        if skill is not None:  # the skill's wall time is not part of the (deterministic) transition
+            skill["detail"].pop("wall_time_s", None)
         return {
             "instruction": self.task.instruction,
             "objects": list(self._ids),
             "truth": {oid: t.model_dump(mode="json") for oid, t in truth.items()},
             "is_success": self.task.is_success(truth, self._initial),
-            "skill": None if result is None else result.model_dump(mode="json"),
+            "skill": skill,
         }
