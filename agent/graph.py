@@ -101,9 +101,13 @@ class Runtime:
         percept = self.perceiver.perceive(self.frames)
         if previous is not None:
             percept = carry_ids(previous, percept, expected)
+        return percept, self.scene(percept)
+
+    def scene(self, percept: Percept) -> list[tuple[str, str, str]]:
+        """Build ``percept``'s scene graph, put it into the knowledge base and return its relation triples."""
         relations = relation_triples(build_scene_graph(percept.objects))
         self.kb.set_scene(percept.objects, relations)
-        return percept, relations
+        return relations
 
 
 def _go(state: AgentState, route: str, **update: Any) -> dict[str, Any]:
@@ -158,15 +162,41 @@ def build_graph(rt: Runtime) -> StateGraph:
 
     def verify(state: AgentState) -> dict[str, Any]:
         assert state.thought is not None and state.percept is not None
-        checks = rt.verifier.check(state.thought, state.percept, rt.frames)
+        update: dict[str, Any] = {}
+        doubtful = state.doubtful
+        if state.screened != state.looks:  # the first verification of this look: re-measure every claim first
+            screen = rt.verifier.screen(state.percept, rt.frames, state.trusted, rename=not state.actions)
+            doubtful = screen.doubtful
+            update.update(screen=screen.checks, screened=state.looks, doubtful=doubtful)
+            if rt.verify and not state.actions:  # after an action, memory (carried ids, permanence) has the say
+                update["trusted"] = screen.objects
+                if screen.changed:  # reason again on the repaired claims, without acting on anything
+                    percept = state.percept.model_copy(update={"objects": screen.objects})
+                    why = f"repaired {sum(not c.passed for c in screen.checks)} claim(s) the evidence contradicts"
+                    return go(
+                        state,
+                        "reason",
+                        percept=percept,
+                        relations=rt.scene(percept),
+                        checks=screen.checks,
+                        reason=why,
+                        looks=state.looks,
+                        **update,
+                    )
+        screened = list(update.get("screen", []))
+        checks = rt.verifier.check(state.thought, state.percept, rt.frames, doubtful=doubtful)
         if rt.twin is not None and state.thought.plan and decide(checks) is None:
             checks.append(rt.twin(state.thought, state.percept))
-        failed = decide(checks)
+        failed = decide(checks) if rt.verify else decide([*checks, *screened])
+        missing = next((c for c in update.get("screen", state.screen) if "missing" in c.facts), None)
+        if rt.verify and failed is None and missing is not None and state.relooks < state.max_looks:
+            failed = missing  # something this look missed may matter (a second candidate): look again first
+        checks = [*screened, *checks]
         verdict = "all checks passed" if failed is None else f"check {failed.name} failed: {failed.reason}"
         thought = _with_step(
             state.thought, ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=checks)
         )
-        update: dict[str, Any] = {"thought": thought, "checks": checks}
+        update.update(thought=thought, checks=checks, looks=state.looks)
         if failed is not None and not rt.verify:
             return _unverified(state, thought, failed, update)
         if failed is None:
@@ -249,10 +279,14 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return go(state, "observe", actions=actions, expected=expected, relooks=0)
+            return go(state, "observe", actions=actions, expected=expected, relooks=0, trusted=[])
         rt.robot.home()
         return _retry(
-            state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected
+            state,
+            f"{step.text} failed: {result.reason}: {result.message}",
+            actions=actions,
+            expected=expected,
+            trusted=[],
         )
 
     def observe(state: AgentState) -> dict[str, Any]:
@@ -270,6 +304,8 @@ def build_graph(rt: Runtime) -> StateGraph:
             update["held"] = step.object if rt.robot.holding else None
         else:
             percept, relations = rt.look(state.percept, state.expected)
+            screen = rt.verifier.screen(percept, rt.frames, rename=False)  # recorded; a doubt makes a re-look
+            update.update(screen=screen.checks, screened=state.looks + 1, doubtful=screen.doubtful)
             effect = _effect(step)
             check = (
                 rt.verifier.effect_observed(effect, percept)
@@ -291,6 +327,9 @@ def build_graph(rt: Runtime) -> StateGraph:
                 looks=state.looks + 1,
             )
         checks = [*state.checks, check]
+        if not check.passed and _doubt(state, update):
+            why = f"looking again: {check.name}: {check.reason}"
+            return go(state, "perceive", reason=why, checks=checks, relooks=state.relooks + 1, **update)
         if not check.passed:
             rt.robot.home()
             return _retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
@@ -298,6 +337,16 @@ def build_graph(rt: Runtime) -> StateGraph:
             return go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
         final = _goal_observed(state.thought, update.get("percept", state.percept), rt.robot.holding)
         checks.append(final)
+        if not final.passed and _doubt(state, update):
+            return go(
+                state,
+                "perceive",
+                reason=f"looking again: {final.name}: {final.reason}",
+                checks=checks,
+                plan_index=state.plan_index + 1,
+                relooks=state.relooks + 1,
+                **update,
+            )
         if not final.passed:
             return _retry(
                 state, f"{final.name}: {final.reason}", checks=checks, plan_index=state.plan_index + 1, **update
@@ -310,6 +359,10 @@ def build_graph(rt: Runtime) -> StateGraph:
             reason=f"observed {final.claim}",
             **update,
         )
+
+    def _doubt(state: AgentState, update: dict[str, Any]) -> bool:
+        """After a failed observation: was the look itself doubtful, and may the agent look again?"""
+        return rt.verify and bool(update.get("doubtful")) and state.relooks < state.max_looks
 
     def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
         if state.retries < state.max_retries:

@@ -14,7 +14,6 @@ import html
 import io
 import json
 import logging
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,13 +22,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.evaluation import family_rows, scenario_rows
+from agent.evaluation import Z95, family_rows, scenario_rows, wilson_interval  # noqa: F401 (Z95: re-exported)
 from agent.runner import Summary
 
 log = logging.getLogger(__name__)
 
-Z95 = 1.959963984540054
-"""The normal quantile of a two-sided 95% interval."""
 MAX_FRAMES_PER_EPISODE = 6
 FRAMES_ONLY_FAILED_ABOVE = 150
 """With more episodes than this, frames are embedded only for the episodes that did not pass."""
@@ -76,17 +73,6 @@ class Episode:
 
 
 # ---------------------------------------------------------------------------------------------- numbers
-
-
-def wilson_interval(passed: int, total: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval of a pass rate (95% by default); ``(0, 1)`` for no episodes."""
-    if total <= 0:
-        return 0.0, 1.0
-    p = passed / total
-    denom = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _pct(x: float) -> str:

@@ -11,17 +11,27 @@ language model gave the program and the grammar can read the instruction too); p
 ``goal_defined``; per goal atom ``distinct_referents``, ``target_affords_relation``, ``object_graspable``,
 ``fits_gripper``, ``fits_target``; ``reachable`` per object involved; ``plan_found``, ``plan_valid``,
 ``state_valid``. After acting: ``effect_observed`` and ``goal_observed``.
+
+Before reasoning on a look, :meth:`Verifier.screen` re-measures every object claim of the percept in its
+evidence box (``claim_remeasured``: colour from the pixels, presence, type and centre from the depth) and
+looks for objects the depth shows that no claim stands for (``nothing_missed``). A contradicted claim is
+replaced by what the box re-measures (or dropped, when the box shows only table).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
 from knowledge import KnowledgeBase
+from perception.evidence import UNCLAIMED_GATE, DepthProbe
 from perception.frame import Frame
 from perception.objects import Evidence, Percept, SceneObject
+from perception.perceivers.base import assign_ids
 from perception.relations import RELATIONS
 from reasoning.logical_form import meaning
 from reasoning.planner import true_sides
@@ -58,16 +68,143 @@ def clarification_question(binding: Binding, percept: Percept) -> str:
     return f"Which {noun} do you mean: " + ", ".join(_where(o) for o in objs) + "?"
 
 
-class Verifier:
-    """Checks a :class:`Thought` against the percept, the knowledge base and the plan."""
+@dataclass
+class Screen:
+    """What :meth:`Verifier.screen` found in one look.
 
-    def __init__(self, kb: KnowledgeBase, colour_probe: ColourProbe | None = None) -> None:
+    Attributes:
+        checks: one ``claim_remeasured`` per object claim it could re-measure, one ``nothing_missed`` per
+            object the depth shows that no claim stands for.
+        objects: the claims to reason on: contradicted ones replaced by the re-measured object (or dropped),
+            plus trusted objects of earlier looks where this look has nothing.
+        changed: ``objects`` differ from the percept's.
+        doubtful: a claim was contradicted or an object is unclaimed: this look may have missed something.
+        missing: an object the depth shows is neither claimed nor kept from an earlier look.
+    """
+
+    checks: list[CheckResult] = field(default_factory=list)
+    objects: list[SceneObject] = field(default_factory=list)
+    changed: bool = False
+    doubtful: bool = False
+    missing: bool = False
+
+
+class Verifier:
+    """Checks a :class:`Thought` against the percept, the knowledge base and the plan.
+
+    Args:
+        kb: the knowledge base (affordances, shapes).
+        colour_probe: re-measures a claimed colour in its evidence (None: colours are not re-measured).
+        depth_probe: re-measures presence, type and position from depth (``"auto"``: a
+            :class:`~perception.evidence.DepthProbe`; None: no depth re-measurement).
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        colour_probe: ColourProbe | None = None,
+        depth_probe: DepthProbe | Literal["auto"] | None = "auto",
+    ) -> None:
         self.kb = kb
         self.colour_probe = colour_probe
+        self.depth_probe = DepthProbe() if depth_probe == "auto" else depth_probe
+
+    # ---- screening a look -----------------------------------------------------------------------
+    def screen(
+        self,
+        percept: Percept,
+        frames: Sequence[Frame],
+        trusted: Sequence[SceneObject] = (),
+        rename: bool = True,
+    ) -> Screen:
+        """Re-measure every claim of ``percept`` in ``frames`` and repair what the evidence contradicts.
+
+        ``trusted`` are claims that passed in earlier looks of the same, unchanged scene: one is added back
+        where this look has no claim within :data:`~perception.evidence.UNCLAIMED_GATE` (a missed object).
+        With ``rename`` the repaired list is named afresh (:func:`assign_ids`); else only changed objects
+        get new, unique ids.
+        """
+        out = Screen()
+        probe = self.depth_probe
+        by_camera = {f.camera: f for f in frames if f.depth is not None}
+        if probe is None or not by_camera:
+            out.objects = list(percept.objects)
+            return out
+        kept: list[tuple[SceneObject, bool]] = []  # (object, changed)
+        for obj in percept.objects:
+            ev = next((e for e in obj.evidence if e.camera in by_camera), None)
+            if ev is None:
+                kept.append((obj, False))
+                continue
+            frame = by_camera[ev.camera]
+            found, problems = probe.contradictions(frame, ev, obj)
+            measured = self.colour_probe(frame, ev, obj.color) if self.colour_probe is not None else None
+            if measured is not None and found is not None and found.color != obj.color:
+                problems.insert(0, f"the pixels look {found.color}, not {obj.color}")
+            claim = f"{obj.id} is a {obj.description} at x={obj.position[0]:.3f}, y={obj.position[1]:+.3f}"
+            if not problems:
+                out.checks.append(CheckResult(name="claim_remeasured", claim=claim, passed=True))
+                kept.append((obj, False))
+                continue
+            out.doubtful = True
+            if found is None:
+                action = "dropped"
+            else:
+                action = f"taken as the re-measured {found.description}"
+                keys = ("type", "color", "size", "position", "extent", "yaw", "confidence", "evidence")
+                update = {k: getattr(found, k) for k in keys}
+                kept.append((obj.model_copy(update=update), True))
+            out.checks.append(
+                CheckResult(
+                    name="claim_remeasured",
+                    claim=claim,
+                    passed=False,
+                    reason="; ".join(problems) + f" ({action})",
+                    on_fail="reperceive",
+                )
+            )
+        objects = [o for o, _ in kept]
+        added = [t for t in trusted if all(math.dist(t.position[:2], o.position[:2]) > UNCLAIMED_GATE for o in objects)]
+        for det in probe.unclaimed([by_camera[c] for c in sorted(by_camera)], percept.objects):
+            covered = any(math.dist(t.position[:2], det.position[:2]) <= UNCLAIMED_GATE for t in added)
+            out.doubtful = out.doubtful or not covered
+            out.missing = out.missing or not covered
+            where = f"x={det.position[0]:.3f}, y={det.position[1]:+.3f}"
+            out.checks.append(
+                CheckResult(
+                    name="nothing_missed",
+                    claim="every object the depth shows is in the percept",
+                    passed=False,
+                    reason=f"the depth shows a {det.description} at {where} that the percept does not list"
+                    + (" (kept from an earlier look)" if covered else ""),
+                    on_fail="reperceive",
+                    facts=() if covered else ("missing",),
+                )
+            )
+        out.changed = any(c for _, c in kept) or len(kept) != len(percept.objects) or bool(added)
+        if not out.changed:
+            out.objects = list(percept.objects)
+        elif rename:
+            out.objects = assign_ids([*objects, *added])
+        else:
+            taken = {o.id for o, c in kept if not c}
+            fresh = []
+            for obj in [*(o for o, c in kept if c), *added]:
+                name, k = f"{obj.color}_{obj.type}", 1
+                while name in taken:
+                    k += 1
+                    name = f"{obj.color}_{obj.type}_{k}"
+                taken.add(name)
+                fresh.append(obj.model_copy(update={"id": name}))
+            out.objects = sorted([*(o for o, c in kept if not c), *fresh], key=lambda o: o.id)
+        return out
 
     # ---- before acting --------------------------------------------------------------------------
-    def check(self, thought: Thought, percept: Percept, frames: Sequence[Frame] = ()) -> list[CheckResult]:
-        """All checks of a thought, in the order they are reported."""
+    def check(
+        self, thought: Thought, percept: Percept, frames: Sequence[Frame] = (), doubtful: bool = False
+    ) -> list[CheckResult]:
+        """All checks of a thought, in the order they are reported. ``doubtful``: the look's screen found
+        something wrong (:attr:`Screen.doubtful`), so an absent referent means "look again", not "refuse"."""
         if thought.program is None:
             return [
                 CheckResult(
@@ -88,7 +225,7 @@ class Verifier:
                 )
             )
         for binding in thought.bindings:
-            results.extend(self._binding_checks(binding, percept, frames))
+            results.extend(self._binding_checks(binding, percept, frames, doubtful))
         if any(b.problem != "ok" for b in thought.bindings):
             return results
         results.append(
@@ -122,11 +259,20 @@ class Verifier:
         results.extend(self._plan_checks(thought, percept))
         return _unique(results)
 
-    def _binding_checks(self, binding: Binding, percept: Percept, frames: Sequence[Frame]) -> list[CheckResult]:
+    def _binding_checks(
+        self, binding: Binding, percept: Percept, frames: Sequence[Frame], doubtful: bool = False
+    ) -> list[CheckResult]:
         text = binding.text
         if binding.problem == "absent":
+            outcome: Literal["refuse", "reperceive"] = "reperceive" if doubtful else "refuse"
             return [
-                CheckResult(name="referent_exists", claim=f"{text} is in view", passed=False, reason=binding.reason)
+                CheckResult(
+                    name="referent_exists",
+                    claim=f"{text} is in view",
+                    passed=False,
+                    reason=binding.reason,
+                    on_fail=outcome,
+                )
             ]
         out = [CheckResult(name="referent_exists", claim=f"{text} is in view", passed=True)]
         if binding.problem == "ambiguous":
@@ -159,7 +305,8 @@ class Verifier:
                     f"not {', '.join(binding.claimed) or 'nothing'}",
                 )
             )
-        out.extend(self._grounded(percept.by_id(oid), frames) for oid in binding.chosen)
+        # an object no longer in view (after an action) is reported by the goal's referent_exists check
+        out.extend(self._grounded(percept.by_id(oid), frames) for oid in binding.chosen if oid in percept.ids)
         return out
 
     def _grounded(self, obj: SceneObject, frames: Sequence[Frame]) -> CheckResult:

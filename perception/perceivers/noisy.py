@@ -14,7 +14,8 @@ The random stream is seeded once, at construction: the same seed and the same se
 inner percepts) give the same output. With all rates 0 the inner percept's objects come out unchanged.
 Objects are renamed with :func:`~perception.perceivers.base.assign_ids` after a change, so a recolored
 ``red_block`` is reported as, say, ``blue_block``; :attr:`Injection.object_id` is the id in the returned
-percept (for ``missed``, the inner id of the dropped object) and ``detail["inner_id"]`` the inner one.
+percept (for ``missed``, the inner id of the dropped object) and ``detail["inner_id"]`` the inner one;
+``detail["at"]`` is the claimed table x, y (for ``missed``: where the dropped object is), for accounting.
 """
 
 from __future__ import annotations
@@ -119,7 +120,10 @@ class NoisyPerceiver:
         for obj in sorted(percept.objects, key=lambda o: o.id):
             draws = rng.random(4)  # always four draws per object: the stream does not depend on outcomes
             if draws[0] < rates.missed:
-                records.append(Injection(kind="missed", object_id=obj.id, detail={"inner_id": obj.id}, call=call))
+                at = (round(obj.position[0], 4), round(obj.position[1], 4))
+                records.append(
+                    Injection(kind="missed", object_id=obj.id, detail={"inner_id": obj.id, "at": at}, call=call)
+                )
                 continue
             new = obj
             if draws[1] < rates.color_swap:
@@ -160,7 +164,10 @@ class NoisyPerceiver:
         for tag, final in zip(tagged, _match(tagged, named), strict=True):
             renamed[tag.id] = final.id
         for index, kind, detail in pending:
-            records.append(Injection(kind=kind, object_id=renamed[f"__{index}"], detail=detail, call=call))  # type: ignore[arg-type]
+            at = (round(kept[index].position[0], 4), round(kept[index].position[1], 4))  # where it is claimed
+            records.append(
+                Injection(kind=kind, object_id=renamed[f"__{index}"], detail={**detail, "at": at}, call=call)  # type: ignore[arg-type]
+            )
         for rec in records:
             log.debug("injected %s on %s: %s", rec.kind, rec.object_id, rec.detail)
         self.last_injections = records

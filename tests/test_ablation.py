@@ -1,0 +1,128 @@
+"""The hallucination ablation: the verifier's screen on real frames, and the ablation grid end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from agent.ablation import ablation_markdown, run_ablation
+from agent.report import load_ablation
+from perception.evidence import POSITION_TOLERANCE, DepthProbe, colour_contradiction
+from perception.perceivers import NoiseRates, NoisyPerceiver, make_perceiver
+from reasoning.verifier import Verifier
+from sim.objects import ObjectSpec
+from sim.world import World
+
+
+@pytest.fixture(scope="module")
+def frame():
+    with World() as world:
+        world.add_object(ObjectSpec(id="red_block", type="block", color="red", x=0.5, y=0.05))
+        world.add_object(ObjectSpec(id="blue_bowl", type="bowl", color="blue", x=0.55, y=-0.15))
+        world.add_object(ObjectSpec(id="yellow_plate", type="plate", color="yellow", x=0.42, y=0.2))
+        world.settle()
+        yield world.cameras[0].read()
+
+
+@pytest.fixture(scope="module")
+def verifier(kb):
+    return Verifier(kb, colour_probe=colour_contradiction, depth_probe=DepthProbe())
+
+
+def _noisy(frame, seed: int = 0, **rates: float):
+    perceiver = NoisyPerceiver(make_perceiver("classical"), seed=seed, rates=NoiseRates(**rates))
+    return perceiver.perceive([frame]), perceiver.last_injections
+
+
+def _key(objects) -> list[tuple]:
+    return sorted((o.color, o.type, round(o.position[0], 3), round(o.position[1], 3)) for o in objects)
+
+
+def test_true_claims_pass_and_nothing_changes(frame, verifier) -> None:
+    clean = make_perceiver("classical").perceive([frame])
+    screen = verifier.screen(clean, [frame])
+    assert [c.name for c in screen.checks] == ["claim_remeasured"] * 3 and all(c.passed for c in screen.checks)
+    assert not screen.changed and not screen.doubtful and screen.objects == clean.objects
+
+
+def test_a_phantom_is_dropped(frame, verifier) -> None:
+    clean = make_perceiver("classical").perceive([frame])
+    percept, injections = _noisy(frame, phantom=1.0)
+    (phantom,) = [i for i in injections if i.kind == "phantom"]
+    screen = verifier.screen(percept, [frame])
+    failed = [c for c in screen.checks if not c.passed]
+    assert len(failed) == 1 and failed[0].claim.startswith(phantom.object_id) and "dropped" in failed[0].reason
+    assert screen.changed and _key(screen.objects) == _key(clean.objects)
+
+
+@pytest.mark.parametrize("kind", ["color_swap", "type_swap"])
+def test_swapped_claims_are_caught_and_repaired(frame, verifier, kind) -> None:
+    clean = make_perceiver("classical").perceive([frame])
+    percept, injections = _noisy(frame, **{kind: 1.0})
+    assert len(injections) == 3
+    screen = verifier.screen(percept, [frame])
+    assert [c.passed for c in screen.checks] == [False] * 3
+    assert _key(screen.objects) == _key(clean.objects)
+    assert {o.id for o in screen.objects} == {o.id for o in clean.objects}
+
+
+def test_position_noise_beyond_the_tolerance_is_caught(frame, verifier) -> None:
+    percept, injections = _noisy(frame, seed=4, position_noise=1.0, sigma=0.03)
+    screen = verifier.screen(percept, [frame])
+    by_id = {c.claim.split()[0]: c for c in screen.checks}
+    for inj in injections:
+        far = math.hypot(*inj.detail["offset"]) > POSITION_TOLERANCE + 0.003
+        near = math.hypot(*inj.detail["offset"]) < POSITION_TOLERANCE - 0.003
+        if far:
+            assert not by_id[inj.object_id].passed and "cm from the claimed one" in by_id[inj.object_id].reason
+        if near:
+            assert by_id[inj.object_id].passed
+
+
+def test_missed_objects_are_reported_and_trusted_ones_come_back(frame, verifier) -> None:
+    clean = make_perceiver("classical").perceive([frame])
+    percept, injections = _noisy(frame, missed=1.0)
+    assert percept.objects == [] and len(injections) == 3
+    screen = verifier.screen(percept, [frame])
+    assert [c.name for c in screen.checks] == ["nothing_missed"] * 3
+    assert screen.doubtful and screen.missing and all("missing" in c.facts for c in screen.checks)
+    kept = verifier.screen(percept, [frame], trusted=clean.objects)
+    assert not kept.missing and all("earlier look" in c.reason for c in kept.checks)
+    assert _key(kept.objects) == _key(clean.objects)
+
+
+def test_absent_referent_is_looked_for_again_only_when_the_look_is_doubtful(frame, kb, verifier) -> None:
+    from reasoning.reasoner import RulesReasoner
+
+    clean = make_perceiver("classical").perceive([frame])
+    thought = RulesReasoner(kb).think("put the green block in the blue bowl", clean)
+    (sure,) = [c for c in verifier.check(thought, clean, [frame]) if not c.passed]
+    (doubt,) = [c for c in verifier.check(thought, clean, [frame], doubtful=True) if not c.passed]
+    assert (sure.name, sure.on_fail) == ("referent_exists", "refuse")
+    assert (doubt.name, doubt.on_fail) == ("referent_exists", "reperceive")
+
+
+def test_run_ablation_writes_rows_the_report_reads(tmp_path) -> None:
+    rows = run_ablation(
+        ["scenarios/pick_place/red_block_in_blue_bowl.yaml"],
+        seeds=[1],
+        noise_rates=(0.3,),
+        verify=(True, False),
+        workers=1,
+        out=tmp_path,
+    )
+    assert [(r["noise"], r["verify"], r["total"]) for r in rows] == [(0.3, True, 1), (0.3, False, 1)]
+    assert load_ablation(tmp_path) == rows
+    on, off = rows
+    firsts = []
+    for condition in ("noise0.3-verify", "noise0.3-noverify"):
+        result = json.loads((tmp_path / condition / "results.jsonl").read_text().splitlines()[0])
+        firsts.append([i for i in result["injections"] if i["call"] == 0])
+    assert firsts[0] == firsts[1] and firsts[0]  # the same seed injects the same faults into the first look
+    assert 0 < on["caught"] <= on["injected"] and on["caught_relevant"] <= on["relevant"] <= on["injected"]
+    assert (tmp_path / "report.html").is_file() and "Ablation" in (tmp_path / "report.md").read_text()
+    result = json.loads((tmp_path / "noise0.3-verify" / "results.jsonl").read_text().splitlines()[0])
+    assert result["noise"] == 0.3 and "caught_relevant" in result
+    assert f"| 0.3 | on | {on['passed']}/1 |" in ablation_markdown(rows)
