@@ -44,8 +44,7 @@ VLM_THREADS ?= 1
 
 .PHONY: vlm
 vlm: $(STAMP)
-	$(BIN)/python -c "from pathlib import Path; from agent.datagen import DatagenConfig, generate; \
-	generate(DatagenConfig(scenes=$(VLM_SCENES), out=Path('$(VLM_DATA)'), test_fraction=0.04, jitter=False, \
-	contained=0.35, workers=2))"
-	$(BIN)/python -m perception.vlm_training --data $(VLM_DATA) --out perception/models/groundsight-vlm \
+	$(BIN)/groundsight datagen --out $(VLM_DATA) --scenes $(VLM_SCENES) --test-fraction 0.04 --no-jitter \
+	--contained 0.35 --workers 2
+	$(BIN)/groundsight train-vlm --data $(VLM_DATA) --out perception/models/groundsight-vlm \
 	--checkpoint-dir $(VLM_DATA)/checkpoint --steps $(VLM_STEPS) --batch-size 16 --lr 0.0015 --threads $(VLM_THREADS)

@@ -225,7 +225,7 @@ def run(
 
     options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
     needs_model = perception.split(":")[-1] in ("vlm", "detector")
-    if needs_model and not model:
+    if perception.split(":")[-1] == "detector" and not model:  # vlm without --model: the shipped checkpoint
         raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     llm = _llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
     kg_files = _check_kg(kg or [])
@@ -553,6 +553,52 @@ def datagen(
     print(
         f"datagen: {summary.images} images, {summary.objects} objects, {summary.questions} questions "
         f"from {summary.scenes} scenes in {summary.seconds:.1f} s -> {summary.out}"
+    )
+
+
+@app.command("train-vlm")
+def train_vlm(
+    data: Annotated[Path, typer.Option(help="A `groundsight datagen` output folder.")],
+    out: Annotated[Path, typer.Option(help="Where the trained model goes (transformers format).")],
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 3000,
+    batch_size: Annotated[int, typer.Option(help="Examples per step.")] = 16,
+    lr: Annotated[float, typer.Option(help="Peak learning rate (warm-up, then cosine decay).")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Seed of the initial weights and the batch order.")] = 0,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 2,
+    checkpoint_dir: Annotated[Path | None, typer.Option(help="Checkpoints (default OUT/checkpoint).")] = None,
+    resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the checkpoint.")] = True,
+) -> None:
+    """Train groundsight's compact VLM (a transformers LlavaForConditionalGeneration) on datagen output.
+
+    The result loads with `--perception vlm --model OUT`, like any hub checkpoint. Running it again resumes.
+    """
+    from perception.vlm_training import RichProgress, TrainConfig, train
+
+    try:
+        config = TrainConfig(
+            data=data,
+            out=out,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            device=device,
+            threads=threads,
+            resume=resume,
+            checkpoint_dir=checkpoint_dir,
+        )
+        with RichProgress() as bar:
+            summary = train(config, progress=bar)
+    except ValueError as exc:
+        raise _bad_input(str(exc).splitlines()[0]) from None
+    loss = f"train loss {summary.train_loss:.3f}" + (
+        f", held-out {summary.eval_loss:.3f}" if summary.eval_loss is not None else ""
+    )
+    print(
+        f"train-vlm: {summary.steps - summary.start_step} steps ({summary.start_step}->{summary.steps}) on "
+        f"{summary.train_images} images, {summary.params:,} parameters, {loss}, {summary.seconds:.0f} s on "
+        f"{summary.device} -> {summary.out}"
     )
 
 

@@ -22,7 +22,7 @@ pytest.importorskip("PIL", reason="transformers image processors need Pillow (or
 from perception.colors import COLOR_NAMES  # noqa: E402
 from perception.perceivers import PerceptionError, make_perceiver  # noqa: E402
 from perception.perceivers.boxes import project_box  # noqa: E402
-from perception.perceivers.vlm import PROMPT, TYPES, VLMPerceiver, parse_answer  # noqa: E402
+from perception.perceivers.vlm import DEFAULT_VLM, PROMPT, TYPES, VLMPerceiver, parse_answer  # noqa: E402
 from sim.objects import ObjectSpec  # noqa: E402
 from sim.world import World  # noqa: E402
 
@@ -200,8 +200,7 @@ def test_unloadable_model_is_one_clear_line(tmp_path: Path) -> None:
     with pytest.raises(PerceptionError, match=r"vlm: cannot load model") as err:
         make_perceiver("vlm", model=str(tmp_path / "nowhere"))
     assert "\n" not in str(err.value)
-    with pytest.raises(ValueError, match="needs a model"):
-        make_perceiver("vlm")
+    assert make_perceiver("vlm").config.model == str(DEFAULT_VLM)  # no --model: the shipped checkpoint
 
 
 def test_hand_made_answer_is_lifted_to_the_right_3d_positions(vlm: VLMPerceiver, scene, monkeypatch) -> None:

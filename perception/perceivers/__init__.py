@@ -2,7 +2,8 @@
 
 - ``classical``: OpenCV colour/shape segmentation of RGB-D frames (CPU, no downloads).
 - ``oracle``: simulator truth through a :class:`TruthSource` (the upper bound).
-- ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``).
+- ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``); without
+  one, groundsight's own compact model shipped in the package (``perception.perceivers.vlm.DEFAULT_VLM``).
 - ``detector``: an OWLv2 open-vocabulary detector from a local path or hub id (``model=...``, ``queries=...``).
 - ``noisy:<inner>``: wraps another perceiver and injects hallucinations at seeded rates (for evaluation).
 """
@@ -25,7 +26,7 @@ MORE_PERCEIVERS: tuple[str, ...] = (
     "detector",
     "noisy:detector",
 )
-"""Further names: ``vlm`` and ``detector`` (need ``model=``) and ``noisy:<inner>`` for every inner name."""
+"""Further names: ``vlm`` (default: the shipped model), ``detector`` (needs ``model=``) and ``noisy:<inner>``."""
 
 NOISY_PREFIX = "noisy:"
 
@@ -55,13 +56,14 @@ def make_perceiver(
         noise: rate of every injection of a ``noisy:`` perceiver.
         seed: seed of a ``noisy:`` perceiver's random stream.
         noise_rates: individual rates of a ``noisy:`` perceiver (overrides ``noise``).
-        model: local path or hub id of the ``vlm`` or ``detector`` perceiver's model.
+        model: local path or hub id of the ``vlm`` or ``detector`` perceiver's model (``vlm`` default: the
+            shipped compact model).
         device: ``vlm``'s or ``detector``'s device (``cpu``, ``cuda``).
         dtype: their dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
         queries: the ``detector``'s query phrases (default: every colour-type phrase of the vocabulary).
 
     Raises:
-        ValueError: unknown name, ``oracle`` without a truth source, ``vlm`` or ``detector`` without a model.
+        ValueError: unknown name, ``oracle`` without a truth source, ``detector`` without a model.
         PerceptionError: the ``vlm`` or ``detector`` model cannot be loaded (a ValueError too).
     """
     if name.startswith(NOISY_PREFIX):
@@ -80,11 +82,9 @@ def make_perceiver(
             raise ValueError("perceiver 'oracle' needs a truth source (make_perceiver('oracle', truth=...))")
         return OraclePerceiver(truth)
     if name == "vlm":
-        if not model:
-            raise ValueError("perceiver 'vlm' needs a model path or hub id (make_perceiver('vlm', model=...))")
-        from perception.perceivers.vlm import VLMPerceiver
+        from perception.perceivers.vlm import DEFAULT_VLM, VLMPerceiver
 
-        return VLMPerceiver(model, device=device, dtype=dtype)
+        return VLMPerceiver(model or str(DEFAULT_VLM), device=device, dtype=dtype)
     if name == "detector":
         if not model:
             raise ValueError(

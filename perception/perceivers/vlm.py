@@ -32,6 +32,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,10 @@ log = logging.getLogger(__name__)
 
 TYPES: tuple[str, ...] = tuple(m.type for m in CATALOGUE)
 """The object types the VLM perceiver accepts."""
+
+DEFAULT_VLM = Path(__file__).resolve().parents[1] / "models" / "groundsight-vlm"
+"""groundsight's own compact model, shipped in the package (see :mod:`perception.vlm_model`): the model
+used when none is named. CPU, no download."""
 
 _SYNONYMS = {"grey": "gray", "violet": "purple", "cube": "block", "cup": "mug", "sphere": "ball", "dish": "plate"}
 
@@ -68,7 +73,7 @@ class VLMConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    model: str
+    model: str = str(DEFAULT_VLM)
     device: str = "cpu"
     dtype: str | None = None
     max_new_tokens: int = Field(256, ge=1)
@@ -193,7 +198,7 @@ class VLMPerceiver:
     """Perception with a transformers image-text-to-text model; see the module's docs.
 
     Args:
-        model: local path (or hub id) of the checkpoint.
+        model: local path (or hub id) of the checkpoint; None: the shipped :data:`DEFAULT_VLM`.
         device: ``cpu`` or ``cuda`` (or ``cuda:N``).
         dtype: ``float32`` / ``bfloat16`` / ``float16``; default ``bfloat16`` on a GPU, ``float32`` on CPU.
         config: further options (``model``, ``device`` and ``dtype`` given here win).
@@ -210,10 +215,14 @@ class VLMPerceiver:
     name = "vlm"
 
     def __init__(
-        self, model: str, device: str = "cpu", dtype: str | None = None, config: VLMConfig | None = None
+        self, model: str | None = None, device: str = "cpu", dtype: str | None = None, config: VLMConfig | None = None
     ) -> None:
         base = config.model_dump() if config else {}
-        base.update(model=model, device=device, dtype=dtype if dtype is not None else base.get("dtype"))
+        base.update(
+            model=model or base.get("model") or str(DEFAULT_VLM),
+            device=device,
+            dtype=dtype if dtype is not None else base.get("dtype"),
+        )
         self.config = VLMConfig(**base)
         self.last_errors: list[str] = []
         self.last_answers: list[str] = []
