@@ -155,11 +155,10 @@ def _looks(records: Iterable[dict[str, Any]]) -> dict[int, _Look]:
         if node == "act":
             look.acted = True
             continue
-        if node in ("verify", "observe"):
+        if node in ("perceive", "observe"):  # the look's screen (Verifier.screen), recorded once per look
             look.add_checks(r.get("screen") or [])
         if node == "verify" and isinstance(r.get("checks"), list):
-            screen = {repr(c) for c in r.get("screen") or []}
-            look.add_checks(c for c in r["checks"] if repr(c) not in screen)
+            look.add_checks(r["checks"])
         if node == "observe" and isinstance(r.get("checks"), list):
             look.add_checks(r["checks"][seen_checks:])
         if isinstance(r.get("checks"), list):

@@ -38,7 +38,7 @@ from reasoning.planner import PlanStep, grasp_of, release_point_for
 from reasoning.predicates import Atom, atom
 from reasoning.referents import resolve_answer
 from reasoning.thought import CheckResult, Thought, ThoughtStep
-from reasoning.verifier import Verifier, decide
+from reasoning.verifier import Screen, Verifier, decide
 
 log = logging.getLogger(__name__)
 
@@ -93,15 +93,19 @@ class Runtime:
 
     def look(
         self, previous: Percept | None = None, expected: Mapping[str, tuple[float, float]] | None = None
-    ) -> tuple[Percept, list[tuple[str, str, str]]]:
-        """Capture every camera, perceive (keeping the ids of ``previous``), build the scene graph and put it
-        into the knowledge base."""
+    ) -> tuple[Percept, list[tuple[str, str, str]], Screen]:
+        """Capture every camera, perceive, screen every claim against the evidence (:meth:`Verifier.screen`;
+        with verification on, the agent goes on with the repaired claims), keep the ids of ``previous``,
+        build the scene graph and put it into the knowledge base."""
         self.frames = [camera.read() for camera in self.cameras]
         self.frame_files = self.frame_sink(self.frames) if self.frame_sink is not None else []
         percept = self.perceiver.perceive(self.frames)
+        screen = self.verifier.screen(percept, self.frames)
+        if self.verify and screen.changed:
+            percept = percept.model_copy(update={"objects": screen.objects})
         if previous is not None:
             percept = carry_ids(previous, percept, expected)
-        return percept, self.scene(percept)
+        return percept, self.scene(percept), screen
 
     def scene(self, percept: Percept) -> list[tuple[str, str, str]]:
         """Build ``percept``'s scene graph, put it into the knowledge base and return its relation triples."""
@@ -138,7 +142,7 @@ def build_graph(rt: Runtime) -> StateGraph:
 
     def perceive(state: AgentState) -> dict[str, Any]:
         keep = state.percept if state.actions else None
-        percept, relations = rt.look(keep, state.expected)
+        percept, relations, screen = rt.look(keep, state.expected)
         return go(
             state,
             "reason",
@@ -147,6 +151,8 @@ def build_graph(rt: Runtime) -> StateGraph:
             looks=state.looks + 1,
             expected={},
             frame_files=rt.frame_files,
+            screen=screen.checks,
+            doubtful=screen.doubtful,
         )
 
     def reason(state: AgentState) -> dict[str, Any]:
@@ -162,41 +168,15 @@ def build_graph(rt: Runtime) -> StateGraph:
 
     def verify(state: AgentState) -> dict[str, Any]:
         assert state.thought is not None and state.percept is not None
-        update: dict[str, Any] = {}
-        doubtful = state.doubtful
-        if state.screened != state.looks:  # the first verification of this look: re-measure every claim first
-            screen = rt.verifier.screen(state.percept, rt.frames, state.trusted, rename=not state.actions)
-            doubtful = screen.doubtful
-            update.update(screen=screen.checks, screened=state.looks, doubtful=doubtful)
-            if rt.verify and not state.actions:  # after an action, memory (carried ids, permanence) has the say
-                update["trusted"] = screen.objects
-                if screen.changed:  # reason again on the repaired claims, without acting on anything
-                    percept = state.percept.model_copy(update={"objects": screen.objects})
-                    why = f"repaired {sum(not c.passed for c in screen.checks)} claim(s) the evidence contradicts"
-                    return go(
-                        state,
-                        "reason",
-                        percept=percept,
-                        relations=rt.scene(percept),
-                        checks=screen.checks,
-                        reason=why,
-                        looks=state.looks,
-                        **update,
-                    )
-        screened = list(update.get("screen", []))
-        checks = rt.verifier.check(state.thought, state.percept, rt.frames, doubtful=doubtful)
+        checks = rt.verifier.check(state.thought, state.percept, rt.frames, doubtful=state.doubtful)
         if rt.twin is not None and state.thought.plan and decide(checks) is None:
             checks.append(rt.twin(state.thought, state.percept))
-        failed = decide(checks) if rt.verify else decide([*checks, *screened])
-        missing = next((c for c in update.get("screen", state.screen) if "missing" in c.facts), None)
-        if rt.verify and failed is None and missing is not None and state.relooks < state.max_looks:
-            failed = missing  # something this look missed may matter (a second candidate): look again first
-        checks = [*screened, *checks]
+        # without verification the screen's verdicts are recorded as what would have stopped the agent
+        failed = decide(checks) if rt.verify else decide([*checks, *state.screen])
         verdict = "all checks passed" if failed is None else f"check {failed.name} failed: {failed.reason}"
-        thought = _with_step(
-            state.thought, ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=checks)
-        )
-        update.update(thought=thought, checks=checks, looks=state.looks)
+        step = ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=[*state.screen, *checks])
+        thought = _with_step(state.thought, step)
+        update: dict[str, Any] = {"thought": thought, "checks": checks}
         if failed is not None and not rt.verify:
             return _unverified(state, thought, failed, update)
         if failed is None:
@@ -279,14 +259,13 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return go(state, "observe", actions=actions, expected=expected, relooks=0, trusted=[])
+            return go(state, "observe", actions=actions, expected=expected, relooks=0)
         rt.robot.home()
         return _retry(
             state,
             f"{step.text} failed: {result.reason}: {result.message}",
             actions=actions,
             expected=expected,
-            trusted=[],
         )
 
     def observe(state: AgentState) -> dict[str, Any]:
@@ -303,9 +282,8 @@ def build_graph(rt: Runtime) -> StateGraph:
             )
             update["held"] = step.object if rt.robot.holding else None
         else:
-            percept, relations = rt.look(state.percept, state.expected)
-            screen = rt.verifier.screen(percept, rt.frames, rename=False)  # recorded; a doubt makes a re-look
-            update.update(screen=screen.checks, screened=state.looks + 1, doubtful=screen.doubtful)
+            percept, relations, screen = rt.look(state.percept, state.expected)
+            update.update(screen=screen.checks, doubtful=screen.doubtful)
             effect = _effect(step)
             check = (
                 rt.verifier.effect_observed(effect, percept)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from perception.objects import Percept, SceneObject
+from perception.objects import Percept
 from reasoning.thought import CheckResult, Thought
 
 Status = Literal["running", "succeeded", "failed", "refused", "needs_clarification"]
@@ -48,11 +48,7 @@ class AgentState(BaseModel):
     answers: dict[str, list[str]] = Field(default_factory=dict, description="binding key -> objects the person chose")
     frame_files: list[str] = Field(default_factory=list, description="the stored frames of the latest look")
     robot_calls: int = Field(0, description="robot calls completed so far (what a resumed run replays)")
-    trusted: list[SceneObject] = Field(
-        default_factory=list, description="claims re-measured and kept in looks since the last action"
-    )
     screen: list[CheckResult] = Field(default_factory=list, description="the screening checks of the latest look")
-    screened: int = Field(-1, description="the look (count of looks) whose percept was last screened")
     doubtful: bool = Field(False, description="that screen found a contradicted claim or an unclaimed object")
     retries: int = 0
     looks: int = 0

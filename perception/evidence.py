@@ -118,14 +118,18 @@ class DepthProbe:
         self._cache = [(frame, found), *self._cache][: self._size]
         return found
 
-    def match(self, frame: Frame, evidence: Evidence) -> SceneObject | None:
-        """The re-measured object whose box overlaps ``evidence``'s most (at least :data:`MIN_BOX_IOU`)."""
-        best, best_iou = None, MIN_BOX_IOU
+    def match(self, frame: Frame, evidence: Evidence, color: str | None = None) -> SceneObject | None:
+        """The re-measured object whose box overlaps ``evidence``'s most (at least :data:`MIN_BOX_IOU`); one of
+        ``color`` first among overlapping ones (the visible rim of a block under another has the top one's box)."""
+        best, best_score = None, MIN_BOX_IOU
         for det in self.detections(frame):
             for ev in det.evidence:
                 iou = box_iou(ev.box, evidence.box)
-                if ev.camera == evidence.camera and iou >= best_iou:
-                    best, best_iou = det, iou
+                if ev.camera != evidence.camera or iou < MIN_BOX_IOU:
+                    continue
+                score = iou + (1.0 if color is not None and det.color == color else 0.0)
+                if score >= best_score:
+                    best, best_score = det, score
         return best
 
     def contradictions(
@@ -138,7 +142,7 @@ class DepthProbe:
         """
         if frame.depth is None:
             return None, []
-        found = self.match(frame, evidence)
+        found = self.match(frame, evidence, claim.color)
         if found is None:
             return None, [f"the depth in {evidence.camera} box {list(evidence.box)} shows no object, only table"]
         problems = []
@@ -152,15 +156,22 @@ class DepthProbe:
             )
         return found, problems
 
-    def unclaimed(self, frames: Sequence[Frame], claims: Sequence[SceneObject]) -> list[SceneObject]:
-        """Objects the depth shows that no claim stands for (no overlapping box, no claim within a gate)."""
+    def unclaimed(
+        self, frames: Sequence[Frame], claims: Sequence[SceneObject], matched: Sequence[SceneObject] = ()
+    ) -> list[SceneObject]:
+        """Objects the depth shows that no claim stands for: not ``matched`` to a claim (see :meth:`match`),
+        and no claim of their colour overlaps their box or lies within :data:`UNCLAIMED_GATE`."""
         out: list[SceneObject] = []
+        taken = {id(m) for m in matched}
         for frame in frames:
             for det in self.detections(frame):
-                boxes = [ev for c in claims for ev in c.evidence if ev.camera == frame.camera]
+                if id(det) in taken:
+                    continue
+                same = [c for c in claims if c.color == det.color]
+                boxes = [ev for c in same for ev in c.evidence if ev.camera == frame.camera]
                 if any(box_iou(ev.box, det.evidence[0].box) >= MIN_BOX_IOU for ev in boxes):
                     continue
-                if any(math.dist(c.position[:2], det.position[:2]) <= UNCLAIMED_GATE for c in claims):
+                if any(math.dist(c.position[:2], det.position[:2]) <= UNCLAIMED_GATE for c in same):
                     continue
                 if all(math.dist(o.position[:2], det.position[:2]) > UNCLAIMED_GATE for o in out):
                     out.append(det)

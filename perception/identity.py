@@ -16,7 +16,7 @@ else; it is still the block it was).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from perception.objects import Percept, SceneObject
 
@@ -37,7 +37,7 @@ def carry_ids(
     expected = expected or {}
     # objects that nothing moved and that now carry another on top are kept as they were, and the pieces of
     # their colour seen around what rests on them are taken for what they are: parts of the same object
-    kept = [o for o in previous.objects if o.id not in expected and _covered(o, current.objects)]
+    kept = [o for o in previous.objects if o.id not in expected and covered(o, current.objects)]
     fresh = [n for n in current.objects if not any(_piece_of(n, o) for o in kept)]
     pairs = []
     for old in previous.objects:
@@ -84,7 +84,7 @@ def _piece_of(new: SceneObject, old: SceneObject) -> bool:
     )
 
 
-def _covered(old: SceneObject, now: list[SceneObject]) -> bool:
+def covered(old: SceneObject, now: Sequence[SceneObject]) -> bool:
     """Does some object now rest on top of where ``old`` was (so that a camera above cannot see it)?"""
     top = old.position[2] + old.extent[2] / 2
     hx, hy = old.extent[0] / 2, old.extent[1] / 2

@@ -15,12 +15,12 @@ language model gave the program and the grammar can read the instruction too); p
 Before reasoning on a look, :meth:`Verifier.screen` re-measures every object claim of the percept in its
 evidence box (``claim_remeasured``: colour from the pixels, presence, type and centre from the depth) and
 looks for objects the depth shows that no claim stands for (``nothing_missed``). A contradicted claim is
-replaced by what the box re-measures (or dropped, when the box shows only table).
+replaced by what the box re-measures (or dropped, when the box shows only table), and a missed object is
+added as measured; with verification on, the agent reasons on the repaired look (:meth:`Runtime.look`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,8 +28,9 @@ from typing import Literal
 import numpy as np
 
 from knowledge import KnowledgeBase
-from perception.evidence import UNCLAIMED_GATE, DepthProbe
+from perception.evidence import DepthProbe
 from perception.frame import Frame
+from perception.identity import covered
 from perception.objects import Evidence, Percept, SceneObject
 from perception.perceivers.base import assign_ids
 from perception.relations import RELATIONS
@@ -75,18 +76,16 @@ class Screen:
     Attributes:
         checks: one ``claim_remeasured`` per object claim it could re-measure, one ``nothing_missed`` per
             object the depth shows that no claim stands for.
-        objects: the claims to reason on: contradicted ones replaced by the re-measured object (or dropped),
-            plus trusted objects of earlier looks where this look has nothing.
+        objects: the claims to reason on: contradicted ones replaced by the re-measured object (or dropped
+            when the box shows only table), plus the objects the depth shows that no claim stands for.
         changed: ``objects`` differ from the percept's.
-        doubtful: a claim was contradicted or an object is unclaimed: this look may have missed something.
-        missing: an object the depth shows is neither claimed nor kept from an earlier look.
+        doubtful: a claim was contradicted or an object unclaimed: this look's perceiver is not to be trusted.
     """
 
     checks: list[CheckResult] = field(default_factory=list)
     objects: list[SceneObject] = field(default_factory=list)
     changed: bool = False
     doubtful: bool = False
-    missing: bool = False
 
 
 class Verifier:
@@ -110,19 +109,13 @@ class Verifier:
         self.depth_probe = DepthProbe() if depth_probe == "auto" else depth_probe
 
     # ---- screening a look -----------------------------------------------------------------------
-    def screen(
-        self,
-        percept: Percept,
-        frames: Sequence[Frame],
-        trusted: Sequence[SceneObject] = (),
-        rename: bool = True,
-    ) -> Screen:
+    def screen(self, percept: Percept, frames: Sequence[Frame]) -> Screen:
         """Re-measure every claim of ``percept`` in ``frames`` and repair what the evidence contradicts.
 
-        ``trusted`` are claims that passed in earlier looks of the same, unchanged scene: one is added back
-        where this look has no claim within :data:`~perception.evidence.UNCLAIMED_GATE` (a missed object).
-        With ``rename`` the repaired list is named afresh (:func:`assign_ids`); else only changed objects
-        get new, unique ids.
+        A claim whose box the depth contradicts (only table; another type; a centre more than
+        :data:`~perception.evidence.POSITION_TOLERANCE` off; pixels of another colour) is replaced by the
+        re-measured object or dropped; an object the depth shows that no claim stands for is added. When
+        anything changed, the objects are named afresh (:func:`assign_ids`).
         """
         out = Screen()
         probe = self.depth_probe
@@ -130,30 +123,31 @@ class Verifier:
         if probe is None or not by_camera:
             out.objects = list(percept.objects)
             return out
-        kept: list[tuple[SceneObject, bool]] = []  # (object, changed)
+        objects: list[SceneObject] = []
+        matched: list[SceneObject] = []  # the re-measured objects some claim stands for
         for obj in percept.objects:
             ev = next((e for e in obj.evidence if e.camera in by_camera), None)
             if ev is None:
-                kept.append((obj, False))
+                objects.append(obj)
                 continue
             frame = by_camera[ev.camera]
             found, problems = probe.contradictions(frame, ev, obj)
+            matched += [found] if found is not None else []
             measured = self.colour_probe(frame, ev, obj.color) if self.colour_probe is not None else None
             if measured is not None and found is not None and found.color != obj.color:
                 problems.insert(0, f"the pixels look {found.color}, not {obj.color}")
             claim = f"{obj.id} is a {obj.description} at x={obj.position[0]:.3f}, y={obj.position[1]:+.3f}"
             if not problems:
                 out.checks.append(CheckResult(name="claim_remeasured", claim=claim, passed=True))
-                kept.append((obj, False))
+                objects.append(obj)
                 continue
-            out.doubtful = True
+            out.doubtful = out.changed = True
             if found is None:
                 action = "dropped"
             else:
                 action = f"taken as the re-measured {found.description}"
                 keys = ("type", "color", "size", "position", "extent", "yaw", "confidence", "evidence")
-                update = {k: getattr(found, k) for k in keys}
-                kept.append((obj.model_copy(update=update), True))
+                objects.append(obj.model_copy(update={k: getattr(found, k) for k in keys}))
             out.checks.append(
                 CheckResult(
                     name="claim_remeasured",
@@ -163,40 +157,21 @@ class Verifier:
                     on_fail="reperceive",
                 )
             )
-        objects = [o for o, _ in kept]
-        added = [t for t in trusted if all(math.dist(t.position[:2], o.position[:2]) > UNCLAIMED_GATE for o in objects)]
-        for det in probe.unclaimed([by_camera[c] for c in sorted(by_camera)], percept.objects):
-            covered = any(math.dist(t.position[:2], det.position[:2]) <= UNCLAIMED_GATE for t in added)
-            out.doubtful = out.doubtful or not covered
-            out.missing = out.missing or not covered
+        for det in probe.unclaimed([by_camera[c] for c in sorted(by_camera)], percept.objects, matched):
+            out.doubtful = out.changed = True
+            objects.append(det)
             where = f"x={det.position[0]:.3f}, y={det.position[1]:+.3f}"
             out.checks.append(
                 CheckResult(
                     name="nothing_missed",
                     claim="every object the depth shows is in the percept",
                     passed=False,
-                    reason=f"the depth shows a {det.description} at {where} that the percept does not list"
-                    + (" (kept from an earlier look)" if covered else ""),
+                    reason=f"the depth shows a {det.description} at {where} that the percept does not list (added)",
                     on_fail="reperceive",
-                    facts=() if covered else ("missing",),
+                    facts=("missing",),
                 )
             )
-        out.changed = any(c for _, c in kept) or len(kept) != len(percept.objects) or bool(added)
-        if not out.changed:
-            out.objects = list(percept.objects)
-        elif rename:
-            out.objects = assign_ids([*objects, *added])
-        else:
-            taken = {o.id for o, c in kept if not c}
-            fresh = []
-            for obj in [*(o for o, c in kept if c), *added]:
-                name, k = f"{obj.color}_{obj.type}", 1
-                while name in taken:
-                    k += 1
-                    name = f"{obj.color}_{obj.type}_{k}"
-                taken.add(name)
-                fresh.append(obj.model_copy(update={"id": name}))
-            out.objects = sorted([*(o for o, c in kept if not c), *fresh], key=lambda o: o.id)
+        out.objects = assign_ids(objects) if out.changed else list(percept.objects)
         return out
 
     # ---- before acting --------------------------------------------------------------------------
@@ -306,17 +281,19 @@ class Verifier:
                 )
             )
         # an object no longer in view (after an action) is reported by the goal's referent_exists check
-        out.extend(self._grounded(percept.by_id(oid), frames) for oid in binding.chosen if oid in percept.ids)
+        chosen = [percept.by_id(oid) for oid in binding.chosen if oid in percept.ids]
+        out.extend(self._grounded(obj, frames, percept.objects) for obj in chosen)
         return out
 
-    def _grounded(self, obj: SceneObject, frames: Sequence[Frame]) -> CheckResult:
-        """The object's claim rests on image evidence: confident, enough pixels, colour re-measured."""
+    def _grounded(self, obj: SceneObject, frames: Sequence[Frame], scene: Sequence[SceneObject] = ()) -> CheckResult:
+        """The object's claim rests on image evidence: confident, enough pixels, colour re-measured (not when
+        another object of ``scene`` now rests on it: its box then shows that one)."""
         claim = f"{obj.id} is a {obj.description} seen in the image"
         pixels = sum(e.pixels for e in obj.evidence)
         if obj.confidence < MIN_CONFIDENCE or pixels < MIN_EVIDENCE_PIXELS:
             reason = f"weak evidence (confidence {obj.confidence:.2f}, {pixels} pixels)"
             return CheckResult(name="evidence_grounded", claim=claim, passed=False, reason=reason, on_fail="reperceive")
-        if self.colour_probe is not None:
+        if self.colour_probe is not None and not covered(obj, [o for o in scene if o.id != obj.id]):
             by_camera = {f.camera: f for f in frames}
             for ev in obj.evidence:
                 frame = by_camera.get(ev.camera)
