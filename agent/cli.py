@@ -124,7 +124,9 @@ def result_line(summary: Summary) -> str:
 def _describe(node: str, update: dict[str, Any]) -> str:
     if node == "perceive" and update.get("percept") is not None:
         objs = update["percept"].objects
-        return f"saw {len(objs)} objects: " + ", ".join(o.id for o in objs)
+        repaired = sum(not c.passed for c in update.get("screen") or [])
+        screened = f" (screen: {repaired} repaired)" if repaired else ""
+        return f"saw {len(objs)} objects: " + ", ".join(o.id for o in objs) + screened
     if node == "reason" and update.get("thought") is not None:
         return update["thought"].steps[-1].text
     if node == "verify" and update.get("checks") is not None:
