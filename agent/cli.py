@@ -273,6 +273,11 @@ def evaluate(
     perception: Annotated[str, typer.Option(help="Perceiver name.")] = "classical",
     reasoner: Annotated[str, typer.Option(help="Reasoner name.")] = "rules",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/eval"),
+    model: Annotated[
+        str | None, typer.Option(help="vlm / detector: a local model folder or hub id (vlm: default shipped).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
+    dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
     kg: Annotated[
         list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
     ] = None,
@@ -297,6 +302,8 @@ def evaluate(
     for f in files:
         _load(f)
     _check_backends(perception, reasoner)
+    if perception.split(":")[-1] == "detector" and not model:
+        raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     if backend not in BACKENDS:
         raise _bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
     _check_tools(tools or [])
@@ -307,7 +314,7 @@ def evaluate(
         "twin": twin,
         "reasoner_options": llm,
         "verify": verify,
-        "perception_options": {"noise": noise},
+        "perception_options": {"noise": noise, "model": model, "device": device, "dtype": dtype},
         "tool_specs": tools or [],
     }
     jobs = [(str(f), s, perception, reasoner, str(out), options) for f in files for s in range(seeds)]

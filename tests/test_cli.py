@@ -147,6 +147,14 @@ def test_eval_rejects_an_unknown_backend(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--backend" in result.stderr
 
 
+def test_eval_takes_the_perceivers_model_like_run(tmp_path: Path) -> None:
+    result = cli("eval", str(DEMO), "--perception", "detector", "--out", str(tmp_path))
+    assert result.returncode == 2 and "--model" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    vlm = ("--perception", "vlm", "--model", str(tmp_path / "no"))
+    missing = cli("eval", str(DEMO), "--seeds", "1", *vlm, "--out", str(tmp_path))
+    assert "eval: 0/1" in missing.stdout and "cannot load model" in (tmp_path / "results.jsonl").read_text()
+
+
 def test_tools_list_and_call() -> None:
     listing = cli("tools", "list")
     assert listing.returncode == 0 and "distance" in listing.stdout and "sparql" in listing.stdout
