@@ -262,10 +262,7 @@ def build_graph(rt: Runtime) -> StateGraph:
             return go(state, "observe", actions=actions, expected=expected, relooks=0)
         rt.robot.home()
         return _retry(
-            state,
-            f"{step.text} failed: {result.reason}: {result.message}",
-            actions=actions,
-            expected=expected,
+            state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected
         )
 
     def observe(state: AgentState) -> dict[str, Any]:
