@@ -181,7 +181,11 @@ def torch_dtype(name: str | None, device: str, who: str) -> Any:
 def load_pretrained(processor_cls: Any, model_cls: Any, path: str, device: str, dtype: str | None, who: str):
     """Processor and model from a local folder or hub id via ``from_pretrained``, on ``device``, in eval
     mode; any failure becomes one :class:`PerceptionError` line naming ``who`` and the path."""
+    from transformers.utils import logging as hf_logging
+
     torch_type = torch_dtype(dtype, device, who)
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per episode would bury the run's own output
     try:
         processor = processor_cls.from_pretrained(path)
         model = model_cls.from_pretrained(path, dtype=torch_type)
@@ -190,4 +194,7 @@ def load_pretrained(processor_cls: Any, model_cls: Any, path: str, device: str, 
     except Exception as exc:  # noqa: BLE001 - any loading failure becomes one clear line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PerceptionError(f"{who}: cannot load model {path!r}: {first}") from exc
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
     return processor, model
