@@ -160,14 +160,15 @@ class DepthProbe:
         self, frames: Sequence[Frame], claims: Sequence[SceneObject], matched: Sequence[SceneObject] = ()
     ) -> list[SceneObject]:
         """Objects the depth shows that no claim stands for: not ``matched`` to a claim (see :meth:`match`),
-        and no claim of their colour overlaps their box or lies within :data:`UNCLAIMED_GATE`."""
+        and no claim of their colour and type overlaps their box or lies within :data:`UNCLAIMED_GATE` (a
+        block in a bowl of its colour is not the bowl)."""
         out: list[SceneObject] = []
         taken = {id(m) for m in matched}
         for frame in frames:
             for det in self.detections(frame):
                 if id(det) in taken:
                     continue
-                same = [c for c in claims if c.color == det.color]
+                same = [c for c in claims if (c.color, c.type) == (det.color, det.type)]
                 boxes = [ev for c in same for ev in c.evidence if ev.camera == frame.camera]
                 if any(box_iou(ev.box, det.evidence[0].box) >= MIN_BOX_IOU for ev in boxes):
                     continue

@@ -157,7 +157,7 @@ class Verifier:
                     on_fail="reperceive",
                 )
             )
-        for det in probe.unclaimed([by_camera[c] for c in sorted(by_camera)], percept.objects, matched):
+        for det in probe.unclaimed([by_camera[c] for c in sorted(by_camera)], objects, matched):
             out.doubtful = out.changed = True
             objects.append(det)
             where = f"x={det.position[0]:.3f}, y={det.position[1]:+.3f}"

@@ -166,3 +166,32 @@ def test_a_covered_object_is_not_judged_by_the_pixels_of_what_rests_on_it(tower,
     percept = clean.model_copy(update={"objects": [under, blue]})
     grounded = [c for c in verifier.check(thought, percept, [frame]) if c.name == "evidence_grounded"]
     assert grounded and all(c.passed for c in grounded)
+
+
+def test_a_claim_beside_its_object_is_dropped_and_the_object_added(frame, verifier) -> None:
+    """A model's box a little off (overlapping the object's too little) is no evidence for it; the object
+    it meant is then unclaimed, and is added as measured (a dropped claim stands for nothing)."""
+    clean = make_perceiver("classical").perceive([frame])
+    red = next(o for o in clean.objects if o.color == "red")
+    x0, y0, x1, y1 = red.evidence[0].box
+    shift = int(0.8 * (x1 - x0))
+    off = red.model_copy(
+        update={
+            "position": (red.position[0], red.position[1] + 0.025, red.position[2]),
+            "evidence": [red.evidence[0].model_copy(update={"box": (x0 + shift, y0, x1 + shift, y1)})],
+        }
+    )
+    percept = clean.model_copy(update={"objects": [off, *(o for o in clean.objects if o is not red)]})
+    screen = verifier.screen(percept, [frame])
+    assert [c.name for c in screen.checks if not c.passed] == ["claim_remeasured", "nothing_missed"]
+    assert _key(screen.objects) == _key(clean.objects)
+
+
+def test_an_object_of_another_type_at_the_same_place_does_not_stand_for_a_missed_one(frame) -> None:
+    """A red block in a red bowl share colour and centre: the bowl's claim does not account for the block."""
+    probe = DepthProbe()
+    red = next(o for o in probe.detections(frame) if o.color == "red")
+    far = (0, 0, 20, 20)  # a box elsewhere: only the place and the colour are shared
+    bowl = red.model_copy(update={"type": "bowl", "evidence": [red.evidence[0].model_copy(update={"box": far})]})
+    unclaimed = {(o.color, o.type) for o in probe.unclaimed([frame], [bowl])}
+    assert unclaimed == {(o.color, o.type) for o in probe.detections(frame)}  # the red block among them
