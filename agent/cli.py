@@ -56,10 +56,12 @@ def _bad_input(message: str) -> typer.Exit:
     return typer.Exit(2)
 
 
-def _check_backends(perception: str, reasoner: str) -> None:
+def _check_backends(perception: str, reasoner: str, model: str | None = None) -> None:
     if not is_perceiver_name(perception):
         known = ", ".join((*PERCEIVERS, *MORE_PERCEIVERS))
         raise _bad_input(f"--perception: unknown perceiver {perception!r} (known: {known})")
+    if perception.split(":")[-1] == "detector" and not model:  # vlm without --model: the shipped checkpoint
+        raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     if reasoner not in REASONERS:
         raise _bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
 
@@ -219,7 +221,7 @@ def run(
     if scenario is None:
         raise _bad_input("name a scenario file (or --resume RUN_DIR)")
     spec = _load(scenario)
-    _check_backends(perception, reasoner)
+    _check_backends(perception, reasoner, model)
     out = out or Path("runs") / f"{spec.name}-seed{seed}"
     if not quiet:
         console.print(f"[bold]{spec.name}[/] (seed {seed}, perception {perception}, reasoner {reasoner})")
@@ -227,8 +229,6 @@ def run(
 
     options = {"model": model, "noise": noise, "device": device, "dtype": dtype}
     needs_model = perception.split(":")[-1] in ("vlm", "detector")
-    if perception.split(":")[-1] == "detector" and not model:  # vlm without --model: the shipped checkpoint
-        raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
     llm = _llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
     kg_files = _check_kg(kg or [])
     _check_tools(tools or [])
@@ -301,9 +301,7 @@ def evaluate(
         raise _bad_input(f"no scenario files under {', '.join(map(str, paths))}")
     for f in files:
         _load(f)
-    _check_backends(perception, reasoner)
-    if perception.split(":")[-1] == "detector" and not model:
-        raise _bad_input(f"--model: the {perception} perceiver needs a model folder or hub id")
+    _check_backends(perception, reasoner, model)
     if backend not in BACKENDS:
         raise _bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
     _check_tools(tools or [])

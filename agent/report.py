@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.evaluation import Z95, family_rows, scenario_rows, wilson_interval  # noqa: F401 (Z95: re-exported)
+from agent.evaluation import family_rows, scenario_rows, wilson_interval
 from agent.runner import Summary
 
 log = logging.getLogger(__name__)
