@@ -575,6 +575,9 @@ def train_vlm(
     threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 2,
     checkpoint_dir: Annotated[Path | None, typer.Option(help="Checkpoints (default OUT/checkpoint).")] = None,
     resume: Annotated[bool, typer.Option("--resume/--no-resume", help="Continue from the checkpoint.")] = True,
+    init_from: Annotated[
+        Path | None, typer.Option(help="Start from this saved model's weights (fine-tune), not random ones.")
+    ] = None,
 ) -> None:
     """Train groundsight's compact VLM (a transformers LlavaForConditionalGeneration) on datagen output.
 
@@ -594,6 +597,7 @@ def train_vlm(
             threads=threads,
             resume=resume,
             checkpoint_dir=checkpoint_dir,
+            init_from=init_from,
         )
         with RichProgress() as bar:
             summary = train(config, progress=bar)

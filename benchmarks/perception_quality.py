@@ -143,7 +143,7 @@ class _Replay:
 
 
 def make_benchmark_perceivers(
-    names: list[str], truth: SimTruthSource, noise: float, seed: int
+    names: list[str], truth: SimTruthSource, noise: float, seed: int, model: str | None = None
 ) -> tuple[dict[str, Perceiver], dict[str, _Replay]]:
     """The perceivers by name, and the replays through which ``noisy:<inner>`` ones reuse inner percepts."""
     perceivers: dict[str, Perceiver] = {}
@@ -156,7 +156,7 @@ def make_benchmark_perceivers(
         elif name == "oracle":
             perceivers[name] = OraclePerceiver(truth)
         else:
-            perceivers[name] = make_perceiver(name, truth, noise=noise, seed=seed)
+            perceivers[name] = make_perceiver(name, truth, noise=noise, seed=seed, model=model)
     return perceivers, replays
 
 
@@ -204,6 +204,7 @@ def run(
     lighting_jitter: bool = False,
     cameras: tuple[str, ...] = ("top",),
     noise: float = 0.2,
+    model: str | None = None,
 ) -> dict[str, dict]:
     """Run the benchmark and print its report; returns the metrics per perceiver."""
     from rich.console import Console
@@ -212,7 +213,7 @@ def run(
 
     console = Console(width=150)
     truth = SimTruthSource(None)
-    perceivers, replays = make_benchmark_perceivers(names, truth, noise, seed)
+    perceivers, replays = make_benchmark_perceivers(names, truth, noise, seed, model)
     last: dict[str, Percept] = {}
     observed: dict[str, list[tuple[list[SceneObject], list[ObjectTruth]]]] = {name: [] for name in names}
     tallies = {name: Tally() for name in names}
@@ -322,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         "--lighting-jitter", action="store_true", help="render every frame under a random light (seeded by scene)"
     )
     parser.add_argument("--cameras", default="top", help="comma-separated camera names (default top)")
+    parser.add_argument("--model", help="model folder or hub id of the vlm/detector perceivers (vlm: the shipped one)")
     args = parser.parse_args(argv)
     results = run(
         args.scenes,
@@ -333,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         args.lighting_jitter,
         tuple(args.cameras.split(",")),
         args.noise,
+        args.model,
     )
     ok = all(
         (r[k] <= t if k == "median_mm" else r[k] >= t)

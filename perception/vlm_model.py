@@ -21,6 +21,7 @@ confidence (the perceiver then uses its default). :func:`~perception.perceivers.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -194,9 +195,82 @@ def build_model(tokenizer, spec: ModelSpec | None = None, seed: int = 0):
     )
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config)
+    _structured_init(model, tokenizer, spec)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model
+
+
+def sincos(values, dim: int, shortest: float, longest: float, amplitude: float):
+    """A ``(len(values), dim)`` tensor: sines and cosines of ``values`` at ``dim // 2`` periods spaced
+    geometrically from ``shortest`` to ``longest`` (nearby values get similar rows), times ``amplitude``."""
+    import torch
+
+    v = torch.as_tensor(values, dtype=torch.float32)[:, None]
+    half = dim // 2
+    periods = shortest * (longest / shortest) ** (torch.arange(half, dtype=torch.float32) / max(half - 1, 1))
+    angle = 2 * math.pi * v / periods
+    out = torch.zeros(len(v), dim)
+    out[:, 0 : 2 * half : 2] = torch.sin(angle)
+    out[:, 1 : 2 * half : 2] = torch.cos(angle)
+    return amplitude * out
+
+
+def _structured_init(model, tokenizer, spec: ModelSpec) -> None:
+    """Give the two things the model must learn to connect a geometric starting point (everything else
+    stays random; all of it is trained):
+
+    - the embedding of each coordinate token ``0..MAX_COORD`` (tied to the output layer) is a sinusoidal code
+      of its value, so neighbouring coordinates start out similar and a near miss costs less than a far one;
+    - the vision tower's position embedding is a 2D sinusoidal code of each patch's row and column.
+
+    The amplitude matches the random initialisation's standard deviation.
+    """
+    import torch
+
+    std = model.config.text_config.initializer_range
+    with torch.no_grad():
+        embeddings = model.get_input_embeddings().weight
+        ids = tokenizer.convert_tokens_to_ids([str(n) for n in range(MAX_COORD + 1)])
+        embeddings[ids] = sincos(range(MAX_COORD + 1), embeddings.shape[1], 2 * QUANTUM, 4 * MAX_COORD, std * 2**0.5)
+        tower = model.model.vision_tower
+        position = getattr(tower, "vision_model", tower).embeddings.position_embedding.weight
+        grid = spec.image_size // spec.patch_size
+        half = position.shape[1] // 2
+        rows, cols = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
+        code = [sincos(axis.flatten(), half, 2.0, 4.0 * grid, std * 2**0.5) for axis in (rows, cols)]
+        position[1:, : 2 * half] = torch.cat(code, dim=1)
+
+
+def spec_of(model) -> ModelSpec:
+    """The :class:`ModelSpec` of a model built by :func:`build_model` (read back from its config)."""
+    vision, text = model.config.vision_config, model.config.text_config
+    return ModelSpec(
+        image_size=vision.image_size,
+        patch_size=vision.patch_size,
+        vision_hidden=vision.hidden_size,
+        vision_layers=vision.num_hidden_layers,
+        vision_heads=vision.num_attention_heads,
+        text_hidden=text.hidden_size,
+        text_layers=text.num_hidden_layers,
+        text_heads=text.num_attention_heads,
+        max_positions=text.max_position_embeddings,
+    )
+
+
+def load_model(path: str | Path):
+    """A saved compact model (float32, for training), through ``from_pretrained``.
+
+    Raises:
+        ValueError: ``path`` holds no loadable model (one line naming it).
+    """
+    import torch
+    from transformers import LlavaForConditionalGeneration
+
+    try:
+        return LlavaForConditionalGeneration.from_pretrained(path, dtype=torch.float32)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a loadable model ({str(exc).splitlines()[0]})") from None
 
 
 def count_parameters(model) -> int:

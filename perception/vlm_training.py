@@ -36,7 +36,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from perception.colors import COLOR_NAMES
 from perception.perceivers.vlm import TYPES
-from perception.vlm_model import ModelSpec, build_model, build_processor, count_parameters, format_answer, save
+from perception.vlm_model import (
+    ModelSpec,
+    build_model,
+    build_processor,
+    count_parameters,
+    format_answer,
+    load_model,
+    save,
+    spec_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +69,9 @@ class TrainConfig(BaseModel):
         max_images: use at most this many training images (None: all).
         aux_weight: weight of the auxiliary per-patch colour/type loss (0: off).
         flip: random horizontal/vertical flips.
-        spec: the model's sizes (a new model is built from it; ignored when resuming).
+        spec: the model's sizes (a new model is built from it; ignored when resuming or with ``init_from``).
+        init_from: start from the weights of this saved model (a ``train-vlm`` output folder) instead of
+            random ones, e.g. to fine-tune the shipped model on new data (ignored when resuming).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -87,6 +98,7 @@ class TrainConfig(BaseModel):
     eval_every: int = Field(500, ge=1)
     eval_images: int = Field(64, ge=1)
     spec: ModelSpec = ModelSpec()
+    init_from: Path | None = None
 
 
 class TrainSummary(BaseModel):
@@ -340,9 +352,13 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSumma
     ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else out / "checkpoint"
     state_path = ckpt_dir / "state.pt"
     state = torch.load(state_path, weights_only=False) if config.resume and state_path.exists() else None
-    spec = ModelSpec(**state["spec"]) if state else config.spec
+    if state is None and config.init_from is not None:
+        model = load_model(config.init_from)
+        spec = spec_of(model)
+    else:
+        spec = ModelSpec(**state["spec"]) if state else config.spec
+        model = build_model(build_processor(spec).tokenizer, spec, seed=config.seed)
     processor = build_processor(spec)
-    model = build_model(processor.tokenizer, spec, seed=config.seed)
     aux = _Aux(model, spec.vision_hidden)
     if state:
         model.load_state_dict(state["model"])

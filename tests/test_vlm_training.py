@@ -18,9 +18,12 @@ from perception.perceivers.vlm import DEFAULT_VLM, VLMPerceiver, parse_answer  #
 from perception.vlm_model import (  # noqa: E402
     QUANTUM,
     ModelSpec,
+    build_model,
     build_processor,
     format_answer,
+    load_model,
     prompt_text,
+    spec_of,
 )
 from perception.vlm_training import TrainConfig, patch_labels, read_rows, train  # noqa: E402
 from reasoning.verifier import Verifier  # noqa: E402
@@ -70,6 +73,27 @@ def test_patch_labels_take_the_smallest_covering_box() -> None:
     assert kind.reshape(4, 4)[3, 3] == 4  # tray (index 3) + 1
 
 
+def test_a_new_model_starts_with_geometric_codes_for_coordinates_and_patches() -> None:
+    import torch
+
+    tokenizer = build_processor(TINY).tokenizer
+    model = build_model(tokenizer, TINY)
+    table = model.get_input_embeddings().weight.detach()
+    assert table.data_ptr() == model.lm_head.weight.data_ptr()  # tied: the output layer shares the code
+
+    def similarity(a: int, b: int) -> float:
+        ids = tokenizer.convert_tokens_to_ids([str(a), str(b)])
+        return float(torch.cosine_similarity(table[ids[0]], table[ids[1]], dim=0))
+
+    assert similarity(200, 208) > similarity(200, 240) > similarity(200, 520)
+    position = model.model.vision_tower.embeddings.position_embedding.weight.detach()[1:]  # patches, by row
+    grid = TINY.image_size // TINY.patch_size
+    assert float(torch.cosine_similarity(position[0], position[1], dim=0)) > float(
+        torch.cosine_similarity(position[0], position[grid * grid - 1], dim=0)
+    )
+    assert spec_of(model) == TINY
+
+
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from agent.datagen import DatagenConfig, generate
@@ -93,6 +117,21 @@ def test_short_training_lowers_the_loss_and_resumes(dataset: Path, tmp_path: Pat
     assert (tmp_path / "m" / "checkpoint" / "state.pt").exists()
     more = train(config.model_copy(update={"steps": 33}))
     assert more.start_step == 30 and more.steps == 33
+
+
+def test_fine_tuning_starts_from_the_saved_weights(dataset: Path, tmp_path: Path) -> None:
+    import torch
+
+    first = train(TrainConfig(data=dataset, out=tmp_path / "a", steps=2, batch_size=2, spec=TINY))
+    saved = load_model(first.out).state_dict()
+    config = TrainConfig(data=dataset, out=tmp_path / "b", steps=1, batch_size=2, lr=1e-12, init_from=first.out)
+    second = train(config)  # the default spec is ignored: the sizes come from the saved model
+    assert second.params == first.params and second.start_step == 0
+    tuned = load_model(second.out).state_dict()
+    assert saved.keys() == tuned.keys()
+    assert all(torch.allclose(saved[k], tuned[k], atol=1e-3) for k in saved)
+    with pytest.raises(ValueError, match=r"nothing: not a loadable model"):
+        train(config.model_copy(update={"init_from": tmp_path / "nothing", "out": tmp_path / "c"}))
 
 
 def test_bad_data_folder_is_one_line(tmp_path: Path) -> None:
