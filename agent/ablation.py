@@ -40,18 +40,22 @@ TABLE_COLUMNS = (
 )
 
 
-def condition_name(noise: float, verify: bool) -> str:
-    """The folder of one condition, e.g. ``noise0.2-verify``."""
-    return f"noise{noise:g}-{'verify' if verify else 'noverify'}"
+def condition_name(noise: float, verify: bool, audit: bool = False) -> str:
+    """The folder of one condition, e.g. ``noise0.2-verify`` (``audit-verify`` when auditing)."""
+    return f"{'audit' if audit else f'noise{noise:g}'}-{'verify' if verify else 'noverify'}"
 
 
 def ablation_episode(args: tuple[str, int, str, float, bool, str]) -> dict[str, Any]:
-    """One episode of the grid (a picklable job): its summary, ``file``, ``family``, ``noise`` and accounting."""
+    """One episode of the grid (a picklable job): its summary, ``file``, ``family``, ``noise`` and accounting.
+
+    A ``noisy:`` perception records what it injected; any other is audited against simulator truth."""
     path, seed, perception, noise, verify, out = args
     scenario = load_scenario(path)
-    run_dir = Path(out) / condition_name(noise, verify) / scenario.name / f"seed{seed}"
+    audit = not perception.startswith("noisy:")
+    run_dir = Path(out) / condition_name(noise, verify, audit) / scenario.name / f"seed{seed}"
+    options = {} if audit else {"noise": noise}
     summary = run_episode(
-        scenario, seed, perception, "rules", run_dir, perception_options={"noise": noise}, verify=verify
+        scenario, seed, perception, "rules", run_dir, perception_options=options, verify=verify, audit=audit
     )
     result = {**summary.model_dump(mode="json"), "file": path, "family": Path(path).parent.name, "noise": noise}
     trace = run_dir / "trace.jsonl"
@@ -69,17 +73,22 @@ def run_ablation(
     workers: int = 2,
     out: str | Path = "runs/ablation",
     report: bool = True,
+    audit: bool = False,
 ) -> list[dict[str, Any]]:
     """Run the grid and return the ``ablation.jsonl`` rows (also written to ``out``; see the module).
 
     ``seeds``: a count (seeds 0..N-1) or the seeds themselves. ``perception`` is the inner perceiver of
-    ``noisy:<perception>`` (noise 0 injects nothing: the inner percepts unchanged).
+    ``noisy:<perception>`` (noise 0 injects nothing: the inner percepts unchanged). With ``audit=True``
+    nothing is injected: ``perception`` itself runs (noise is ignored) and its own mistakes against
+    simulator truth are accounted for in the same way (:mod:`perception.perceivers.audit`).
     """
     files = find_scenarios([Path(p) for p in paths])
     if not files:
         raise ValueError(f"no scenario files under {', '.join(map(str, paths))}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    name = perception if perception.startswith("noisy:") else f"noisy:{perception}"
+    name = perception if perception.startswith("noisy:") or audit else f"noisy:{perception}"
+    if audit:
+        name, noise_rates = perception.removeprefix("noisy:"), (0.0,)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [
@@ -97,7 +106,7 @@ def run_ablation(
                 (r for r in results if r["noise"] == float(n) and r["verify"] == bool(v)),
                 key=lambda r: (r["file"], r["seed"]),
             )
-            folder = out / condition_name(float(n), bool(v))
+            folder = out / condition_name(float(n), bool(v), audit)
             folder.mkdir(parents=True, exist_ok=True)
             with open(folder / "results.jsonl", "w", encoding="utf-8") as fh:
                 fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in rs)
@@ -105,16 +114,16 @@ def run_ablation(
     with open(out / "ablation.jsonl", "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in rows)
     if report:
-        _report(out, rows, max(noise_rates))
+        _report(out, condition_name(max(noise_rates), True, audit))
     print(ablation_markdown(rows))
     return rows
 
 
-def _report(out: Path, rows: list[dict[str, Any]], noise: float) -> None:
-    """``out/report.md`` and ``report.html``: the noisiest verified condition's episodes and the ablation."""
+def _report(out: Path, verified: str) -> None:
+    """``out/report.md`` and ``report.html``: the episodes of condition ``verified`` (the noisiest verified
+    one) and the ablation."""
     from agent.report import render_reports
 
-    verified = condition_name(noise, True)
     source = out / verified / "results.jsonl"
     if not source.is_file():
         return

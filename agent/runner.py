@@ -30,6 +30,7 @@ from knowledge import KnowledgeBase
 from perception.evidence import colour_contradiction
 from perception.frame import Frame
 from perception.perceivers import make_perceiver
+from perception.perceivers.audit import AuditedPerceiver
 from reasoning.reasoner import RulesReasoner
 from reasoning.verifier import Verifier
 from sim.skills import Skills
@@ -186,6 +187,7 @@ def run_episode(
     ask: Callable[[str], str | None] | None = None,
     resume: bool = False,
     tool_specs: Sequence[str] = (),
+    audit: bool = False,
 ) -> Summary:
     """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl``, ``checkpoint.sqlite``, ``run.json``,
     ``robot.jsonl`` (the robot's completed calls) and ``frames/`` (and ``episode.mp4`` from the front camera
@@ -194,7 +196,9 @@ def run_episode(
     ``answers`` are given, in order, to the agent's clarification questions; when none is left, ``ask`` (e.g.
     a terminal prompt) is asked, and without it the run pauses with status ``needs_clarification``.
     ``kg_files`` are Turtle files merged into the knowledge graph; ``twin`` rolls every plan out on a copy of
-    the world before the robot moves; ``verify=False`` acts whatever the checks say (for ablations).
+    the world before the robot moves; ``verify=False`` acts whatever the checks say (for ablations);
+    ``audit=True`` records the perceiver's own mistakes against simulator truth in ``Summary.injections``
+    (:mod:`perception.perceivers.audit`), as a ``noisy:`` perceiver records what it injected.
     ``resume=True`` continues the run in ``out_dir`` from its checkpoint: the simulated world is rebuilt from
     the seed and the robot journal is replayed on it, so no completed action is done again by the agent.
     """
@@ -242,6 +246,8 @@ def run_episode(
         kb = KnowledgeBase(kg_files)
         verifier = Verifier(kb, colour_probe=colour_contradiction)
         perceiver = make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {}))
+        if audit:
+            perceiver = AuditedPerceiver(perceiver, SimTruthSource(world))
         options = dict(reasoner_options or {})
         if reasoner == "llm":  # the chat model may call the registry's tools on the scene it reasons about
             options["tools"] = llm_tools(default_registry(tool_specs), kb, frames=lambda: runtime.frames)

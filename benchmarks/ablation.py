@@ -1,7 +1,9 @@
 """Hallucination ablation: noisy:<perception> at several rates, with and without verification.
 
     .venv/bin/python benchmarks/ablation.py scenarios/pick_place scenarios/infeasible --seeds 5 --workers 2
+    .venv/bin/python benchmarks/ablation.py scenarios --perception vlm --audit --seeds 5 --workers 2
 
+With --audit nothing is injected: the perceiver's own mistakes (against simulator truth) are accounted for.
 Writes OUT/ablation.jsonl (one row per condition), OUT/<condition>/results.jsonl and a report of the
 noisiest verified condition with the ablation table and plot; prints the table.
 """
@@ -27,11 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="runs/ablation")
     parser.add_argument("--only", choices=("verify", "no-verify"), help="run one verify setting only")
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="inject nothing: run --perception itself (e.g. vlm) and account for its own mistakes against truth",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     verify = (True,) if args.only == "verify" else (False,) if args.only == "no-verify" else (True, False)
     try:
-        run_ablation(args.paths, args.seeds, args.noise, verify, args.perception, args.workers, args.out)
+        run_ablation(
+            args.paths, args.seeds, args.noise, verify, args.perception, args.workers, args.out, audit=args.audit
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -195,3 +195,22 @@ def test_an_object_of_another_type_at_the_same_place_does_not_stand_for_a_missed
     bowl = red.model_copy(update={"type": "bowl", "evidence": [red.evidence[0].model_copy(update={"box": far})]})
     unclaimed = {(o.color, o.type) for o in probe.unclaimed([frame], [bowl])}
     assert unclaimed == {(o.color, o.type) for o in probe.detections(frame)}  # the red block among them
+
+
+def test_audit_mode_injects_nothing_and_accounts_for_the_perceivers_own_mistakes(tmp_path) -> None:
+    """``--audit``: the perceiver runs as it is (here the exact classical one: no mistake to find)."""
+    rows = run_ablation(
+        ["scenarios/pick_place/red_block_in_blue_bowl.yaml"],
+        seeds=[0],
+        noise_rates=(0.3,),  # ignored when auditing
+        verify=(True,),
+        perception="classical",
+        workers=1,
+        out=tmp_path,
+        report=False,
+        audit=True,
+    )
+    assert [(r["perception"], r["noise"], r["passed"], r["injected"]) for r in rows] == [("classical", 0.0, 1, 0)]
+    assert rows[0]["claims"] > 0 and rows[0]["false_rejections"] == 0
+    (line,) = (tmp_path / "audit-verify" / "results.jsonl").read_text().splitlines()
+    assert json.loads(line)["perception"] == "classical"
