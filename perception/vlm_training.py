@@ -14,6 +14,10 @@ vision tower's last layer predicts the colour and the type of the object whose b
 centre (the smallest such box; or "table"). It makes the vision tower learn where things are and what
 colour they are quickly; the decoder then learns to read them out.
 
+**Start**: a new model (:func:`~perception.vlm_model.build_model`: random weights, geometric codes for the
+coordinate tokens and patch positions), or with ``init_from`` the weights of a saved model (fine-tuning;
+the sizes are the saved model's).
+
 **Loop**: AdamW, linear warm-up then cosine decay, gradient clipping, ``torch.set_num_threads`` on CPU;
 CUDA when ``device="auto"`` finds it. Every ``checkpoint_every`` steps the model, optimiser, scheduler and
 random state go to ``OUT/checkpoint/state.pt`` (or ``checkpoint_dir``; ``resume=True`` continues from
