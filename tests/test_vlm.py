@@ -229,3 +229,17 @@ def test_hand_made_answer_is_lifted_to_the_right_3d_positions(vlm: VLMPerceiver,
     assert any(e.startswith("front: broken JSON") for e in vlm.last_errors)
     fused = vlm.perceive(frames).by_id("red_block")
     assert {e.camera for e in fused.evidence} == {"top", "front"}
+
+
+def test_an_object_named_twice_in_one_answer_is_kept_once(vlm: VLMPerceiver, scene, monkeypatch) -> None:
+    """A small model sometimes repeats an object with a slightly different box; two blocks of one colour at
+    one place would make the agent ask which one is meant."""
+    frames, truth = scene
+    t = truth["red_block"]
+    box = list(project_box(frames[0], t.position, t.extent))
+    shifted = [box[0] + 4, box[1] + 2, box[2] + 4, box[3] + 2]
+    items = [{"type": "block", "color": "red", "box": b} for b in (box, shifted)]
+    monkeypatch.setattr(vlm, "generate", lambda batch: [json.dumps(items) for _ in batch])
+    percept = vlm.perceive(frames[:1])
+    assert [o.id for o in percept.objects] == ["red_block"]
+    assert any("repeats an earlier one" in e for e in vlm.last_errors)

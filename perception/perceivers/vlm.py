@@ -17,8 +17,10 @@ padded), greedy, at most ``max_new_tokens`` new tokens.
 **Parsing** (:func:`parse_answer`) survives broken or partial JSON: it reads objects one by one from the
 first ``[`` (or ``{``) and keeps the longest valid prefix; objects with an unknown colour or type, or a bad
 box, are dropped and counted. **Lifting** (:func:`~perception.perceivers.boxes.lift_box`): the median depth
-of the box's foreground pixels places the object, their spread its footprint, the table its bottom.
-Detections of the same colour and type from several cameras within ``fuse_distance`` are merged.
+of the box's foreground pixels places the object, their spread its footprint, the table its bottom. A
+detection of the colour and type of an earlier one of the same answer, lifted within ``duplicate_distance``
+of it, repeats that object and is dropped (a small model sometimes names one object twice). Detections of
+the same colour and type from several cameras within ``fuse_distance`` are merged.
 
 Whatever the model answers, ``perceive`` returns a percept (possibly empty); what went wrong is in
 :attr:`VLMPerceiver.last_errors`.
@@ -84,6 +86,7 @@ class VLMConfig(BaseModel):
     min_height: float = 0.003
     max_height: float = 0.30
     fuse_distance: float = 0.04
+    duplicate_distance: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -297,6 +300,14 @@ class VLMPerceiver:
             objects=assign_ids(objects), cameras=[f.camera for f in frames], perceiver=self.name, t=frames_time(frames)
         )
 
+    def _repeats(self, kept: Sequence[SceneObject], det: Detection2D, position: Sequence[float]) -> bool:
+        """Whether an object of ``det``'s colour and type is already kept within ``duplicate_distance``."""
+        return any(
+            (o.type, o.color) == (det.type, det.color)
+            and math.dist(o.position[:2], position[:2]) < self.config.duplicate_distance
+            for o in kept
+        )
+
     def objects_from_answer(self, frame: Frame, answer: str) -> list[SceneObject]:
         """Objects (ids not yet assigned) that one answer about one frame names; errors go to ``last_errors``."""
         parsed = parse_answer(answer)
@@ -314,6 +325,9 @@ class VLMPerceiver:
             )  # fmt: skip
             if lifted is None:
                 self.last_errors.append(f"{frame.camera}: {det.color} {det.type} box {box} has no depth")
+                continue
+            if self._repeats(out, det, lifted.position):
+                self.last_errors.append(f"{frame.camera}: {det.color} {det.type} box {box} repeats an earlier one")
                 continue
             area = (box[2] - box[0]) * (box[3] - box[1])
             conf = det.confidence if det.confidence is not None else self.config.default_confidence
