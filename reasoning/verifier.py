@@ -114,8 +114,10 @@ class Verifier:
 
         A claim whose box the depth contradicts (only table; another type; a centre more than
         :data:`~perception.evidence.POSITION_TOLERANCE` off; pixels of another colour) is replaced by the
-        re-measured object or dropped; an object the depth shows that no claim stands for is added. When
-        anything changed, the objects are named afresh (:func:`assign_ids`).
+        re-measured object or dropped; an object the depth shows that no claim stands for is added. A claim
+        the re-measurement confirms, cited with a box whose pixels mostly show something else (a block on a
+        plate in a loose box), keeps its claim and cites the re-measured box instead. When anything changed,
+        the objects are named afresh (:func:`assign_ids`).
         """
         out = Screen()
         probe = self.depth_probe
@@ -139,6 +141,9 @@ class Verifier:
             claim = f"{obj.id} is a {obj.description} at x={obj.position[0]:.3f}, y={obj.position[1]:+.3f}"
             if not problems:
                 out.checks.append(CheckResult(name="claim_remeasured", claim=claim, passed=True))
+                if measured is not None and found is not None:  # right claim, loose box: cite the measured one
+                    obj = obj.model_copy(update={"evidence": found.evidence})
+                    out.changed = True
                 objects.append(obj)
                 continue
             out.doubtful = out.changed = True

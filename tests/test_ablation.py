@@ -214,3 +214,29 @@ def test_audit_mode_injects_nothing_and_accounts_for_the_perceivers_own_mistakes
     assert rows[0]["claims"] > 0 and rows[0]["false_rejections"] == 0
     (line,) = (tmp_path / "audit-verify" / "results.jsonl").read_text().splitlines()
     assert json.loads(line)["perception"] == "classical"
+
+
+def test_a_right_claim_in_a_loose_box_keeps_its_claim_and_cites_the_measured_box(verifier) -> None:
+    """A block on a plate boxed together with much of the plate: the depth confirms the block, the box's
+    pixels mostly show the plate. The claim stays; its evidence becomes the re-measured (tight) box."""
+    from perception.objects import Evidence
+
+    with World() as world:
+        world.add_object(ObjectSpec(id="green_plate", type="plate", color="green", x=0.5, y=0.1, size="large"))
+        world.add_object(ObjectSpec(id="yellow_block", type="block", color="yellow", x=0.5, y=0.1))
+        world.set_object_pose("yellow_block", (0.5, 0.1, 0.03))  # dropped onto the plate
+        world.settle()
+        frame = world.cameras[0].read()
+    clean = make_perceiver("classical").perceive([frame])
+    block = clean.by_id("yellow_block")
+    plate = clean.by_id("green_plate")
+    x0, y0, x1, y1 = block.evidence[0].box
+    loose_box = (x0 - 12, y0 - 12, x1 + 12, y1 + 12)
+    loose = Evidence(camera="top", box=loose_box, pixels=(x1 - x0 + 24) * (y1 - y0 + 24))
+    assert colour_contradiction(frame, loose, "yellow") == "green"  # the box's pixels mostly show the plate
+    claimed = clean.model_copy(update={"objects": [plate, block.model_copy(update={"evidence": (loose,)})]})
+    screen = verifier.screen(claimed, [frame])
+    assert all(c.passed for c in screen.checks) and not screen.doubtful
+    kept = {o.id: o for o in screen.objects}["yellow_block"]
+    assert kept.position == block.position and kept.evidence == block.evidence
+    assert colour_contradiction(frame, kept.evidence[0], "yellow") is None
