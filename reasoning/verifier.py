@@ -46,6 +46,8 @@ REACH = (0.25, 0.80)
 for the Panda; the robot's skills check exact reachability again with inverse kinematics."""
 MIN_CONFIDENCE = 0.5
 MIN_EVIDENCE_PIXELS = 30
+GEOMETRY = ("position", "extent", "yaw", "evidence")
+"""What a claim the screen confirms takes from its re-measurement (the claim keeps type, colour and size)."""
 
 ColourProbe = Callable[[Frame, Evidence, str], str | None]
 """Re-measures a claimed colour in a piece of image evidence: None if the pixels support it, else what
@@ -115,9 +117,10 @@ class Verifier:
         A claim whose box the depth contradicts (only table; another type; a centre more than
         :data:`~perception.evidence.POSITION_TOLERANCE` off; pixels of another colour) is replaced by the
         re-measured object or dropped; an object the depth shows that no claim stands for is added. A claim
-        the re-measurement confirms, cited with a box whose pixels mostly show something else (a block on a
-        plate in a loose box), keeps its claim and cites the re-measured box instead. When anything changed,
-        the objects are named afresh (:func:`assign_ids`).
+        the re-measurement confirms keeps what it claims (type, colour, size) and takes the measured geometry
+        and pixel box (:data:`GEOMETRY`): a box-lifting perceiver puts every object's bottom on the table and
+        may box a block on a plate together with the plate. When anything changed, the objects are named
+        afresh (:func:`assign_ids`).
         """
         out = Screen()
         probe = self.depth_probe
@@ -141,9 +144,10 @@ class Verifier:
             claim = f"{obj.id} is a {obj.description} at x={obj.position[0]:.3f}, y={obj.position[1]:+.3f}"
             if not problems:
                 out.checks.append(CheckResult(name="claim_remeasured", claim=claim, passed=True))
-                if measured is not None and found is not None:  # right claim, loose box: cite the measured one
-                    obj = obj.model_copy(update={"evidence": found.evidence})
-                    out.changed = True
+                if found is not None:  # the claim stands, with the measured geometry and pixel box
+                    refined = obj.model_copy(update={k: getattr(found, k) for k in GEOMETRY})
+                    out.changed = out.changed or refined != obj
+                    obj = refined
                 objects.append(obj)
                 continue
             out.doubtful = out.changed = True
