@@ -39,8 +39,8 @@ clean:
 # (perception/models/groundsight-vlm). CPU by default (CUDA if present); see README "Our own VLM" for the time.
 VLM_DATA    ?= /tmp/groundsight-vlm-data
 VLM_SCENES  ?= 1600
-VLM_STEPS   ?= 1500
-VLM_THREADS ?= 1
+VLM_STEPS   ?= 3000
+VLM_THREADS ?= 2
 
 .PHONY: vlm
 vlm: $(STAMP)
