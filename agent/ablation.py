@@ -86,9 +86,10 @@ def run_ablation(
     if not files:
         raise ValueError(f"no scenario files under {', '.join(map(str, paths))}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
-    name = perception if perception.startswith("noisy:") or audit else f"noisy:{perception}"
     if audit:
         name, noise_rates = perception.removeprefix("noisy:"), (0.0,)
+    else:
+        name = perception if perception.startswith("noisy:") else f"noisy:{perception}"
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     jobs = [

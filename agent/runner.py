@@ -245,9 +245,10 @@ def run_episode(
         robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
         kb = KnowledgeBase(kg_files)
         verifier = Verifier(kb, colour_probe=colour_contradiction)
-        perceiver = make_perceiver(perception, truth=SimTruthSource(world), seed=seed, **(perception_options or {}))
+        truth_source = SimTruthSource(world)
+        perceiver = make_perceiver(perception, truth=truth_source, seed=seed, **(perception_options or {}))
         if audit:
-            perceiver = AuditedPerceiver(perceiver, SimTruthSource(world))
+            perceiver = AuditedPerceiver(perceiver, truth_source)
         options = dict(reasoner_options or {})
         if reasoner == "llm":  # the chat model may call the registry's tools on the scene it reasons about
             options["tools"] = llm_tools(default_registry(tool_specs), kb, frames=lambda: runtime.frames)

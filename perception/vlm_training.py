@@ -356,13 +356,11 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSumma
     ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else out / "checkpoint"
     state_path = ckpt_dir / "state.pt"
     state = torch.load(state_path, weights_only=False) if config.resume and state_path.exists() else None
-    if state is None and config.init_from is not None:
-        model = load_model(config.init_from)
-        spec = spec_of(model)
-    else:
-        spec = ModelSpec(**state["spec"]) if state else config.spec
-        model = build_model(build_processor(spec).tokenizer, spec, seed=config.seed)
+    model = load_model(config.init_from) if state is None and config.init_from is not None else None
+    spec = spec_of(model) if model is not None else ModelSpec(**state["spec"]) if state else config.spec
     processor = build_processor(spec)
+    if model is None:
+        model = build_model(processor.tokenizer, spec, seed=config.seed)
     aux = _Aux(model, spec.vision_hidden)
     if state:
         model.load_state_dict(state["model"])

@@ -155,7 +155,7 @@ class Verifier:
                 action = "dropped"
             else:
                 action = f"taken as the re-measured {found.description}"
-                keys = ("type", "color", "size", "position", "extent", "yaw", "confidence", "evidence")
+                keys = ("type", "color", "size", "confidence", *GEOMETRY)
                 objects.append(obj.model_copy(update={k: getattr(found, k) for k in keys}))
             out.checks.append(
                 CheckResult(
