@@ -6,21 +6,17 @@ validate_state call also pays for importing pyshacl; it is reported separately.
 
 Usage::
 
-    python benchmarks/knowledge_speed.py [--repeats 50]
+    python -m benchmarks.knowledge_speed [--repeats 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from knowledge import KnowledgeBase  # noqa: E402
+from groundsight.knowledge import KnowledgeBase
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 Usage::
 
-    python benchmarks/perception_quality.py [--scenes 200] [--seed 0] [--contained 0.3] [--lighting-jitter]
+    python -m benchmarks.perception_quality [--scenes 200] [--seed 0] [--contained 0.3] [--lighting-jitter]
 
-Each scene has 3-6 random objects of all seven types (``agent.datagen.build_scene``, shared with the VLM
-training data generator: ``sim.scene.random_requests`` + ``place_objects``; a seed whose placement fails is
+Each scene has 3-6 random objects of all seven types (``agent.training.datagen.build_scene``, shared with the VLM
+training data generator: ``groundsight.sim.scene.random_requests`` + ``place_objects``; a seed whose placement fails is
 retried with the next sub-seed). A fraction of scenes also gets a small object dropped into a container or
 onto a support: a block, ball or cylinder into a bowl or tray or onto a plate, a block onto a block, a small
 block or ball into a large mug. Every perceiver sees the top
@@ -13,14 +13,14 @@ camera's frame; perceived objects are matched one-to-one to true ones (greedy on
 extent difference, gated at 5 cm in the table plane) and the script prints precision, recall, colour and
 type accuracy, the median 3D centre error and the time of ``perceive`` alone per frame.
 
-Hallucination metrics against the same truth (``perception.hallucination``): a POPE-style yes/no poll per
+Hallucination metrics against the same truth (``groundsight.perception.hallucination``): a POPE-style yes/no poll per
 negative split (random, popular, adversarial; "is there a <colour> <type>?", seeded by scene) and CHAIR_i /
 CHAIR_s columns (perceived objects, and scenes with one, matching no true object of their colour and type
 within 5 cm). ``noisy:<inner>`` perceivers (by default ``noisy:classical`` at ``--noise``) wrap the inner
 perceiver's percept of the same frame, so the metrics visibly move; the targets apply to the others only.
 
 ``--lighting-jitter`` renders every frame under a random light (direction, strength and tint; seeded by
-scene, see ``sim.camera.CameraJitter``) instead of the simulator's default light. ``--cameras top,front``
+scene, see ``groundsight.sim.camera.CameraJitter``) instead of the simulator's default light. ``--cameras top,front``
 gives every perceiver the frames of several cameras at once (the targets are set for ``top`` alone).
 """
 
@@ -29,26 +29,22 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from agent.datagen import build_scene  # noqa: E402
-from agent.sim_bridge import SimTruthSource  # noqa: E402
-from perception.frame import Frame  # noqa: E402
-from perception.hallucination import SPLITS, ChairCounts, PopeCounts, pair_popularity, pope_questions  # noqa: E402
-from perception.objects import Percept, SceneObject  # noqa: E402
-from perception.perceivers import NoisyPerceiver, OraclePerceiver, Perceiver, make_perceiver  # noqa: E402
-from perception.perceivers.noisy import NoiseRates  # noqa: E402
-from perception.relations import RELATIONS
-from perception.scene_graph import GRAPH_RELATIONS
-from sim.objects import COLORS  # noqa: E402
-from sim.truth import ObjectTruth  # noqa: E402
+from groundsight.agent.tasks.sim_bridge import SimTruthSource
+from groundsight.agent.training.datagen import build_scene
+from groundsight.perception.frame import Frame
+from groundsight.perception.hallucination import SPLITS, ChairCounts, PopeCounts, pair_popularity, pope_questions
+from groundsight.perception.objects import Percept, SceneObject
+from groundsight.perception.perceivers import NoisyPerceiver, OraclePerceiver, Perceiver, make_perceiver
+from groundsight.perception.perceivers.noisy import NoiseRates
+from groundsight.perception.relations import RELATIONS
+from groundsight.perception.scene_graph import GRAPH_RELATIONS
+from groundsight.sim.bodies import COLORS
+from groundsight.sim.truth import ObjectTruth
 
 MATCH_XY = 0.05
 TARGETS = {"precision": 0.98, "recall": 0.95, "colour": 0.97, "type": 0.97, "median_mm": 10.0}

@@ -1,6 +1,6 @@
 """Planning time of the symbolic task planner (pyperplan, breadth-first search) on typical problems.
 
-    python benchmarks/planner_speed.py [--repeats 7]
+    python -m benchmarks.planner_speed [--repeats 7]
 
 Prints, per problem, the plan length, the median wall time of ``plan()`` in ms over the repeats (each call
 writes the PDDL, parses, grounds and searches afresh) and the plan itself.
@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from reasoning.predicates import Atom, atom  # noqa: E402
-from reasoning.task_planner import Action, initial_state, plan  # noqa: E402
+from groundsight.reasoning.predicates import Atom, atom
+from groundsight.reasoning.task_planner import Action, initial_state, plan
 
 BLOCK = frozenset({"graspable", "support"})
 BALL = frozenset({"graspable"})

@@ -2,8 +2,8 @@
 
 Measures, all headless (PyBullet DIRECT, CPU):
 
-1. physics steps per second of :class:`sim.world.World`: the empty scene (Panda + table) and a scene with
-   six objects of mixed types (``sim.scene.random_requests`` + ``place_objects``, seeded; a seed whose
+1. physics steps per second of :class:`groundsight.sim.world.World`: the empty scene (Panda + table) and a scene with
+   six objects of mixed types (``groundsight.sim.scene.random_requests`` + ``place_objects``, seeded; a seed whose
    placement fails is retried), the arm holding still at home, the objects settled; median of repeats;
 2. render time per camera (``top``, ``front``, ``wrist``) and resolution with TinyRenderer (what
    ``SimCamera.read`` uses), and whether PyBullet's EGL renderer plugin loads in a DIRECT client (probed in
@@ -25,7 +25,7 @@ Prints rich tables as it goes and, at the end, one Markdown document with every 
 
 Usage::
 
-    python benchmarks/sim_speed.py [--quick] [--seeds 3] [--out runs/bench/sim_speed.md]
+    python -m benchmarks.sim_speed [--quick] [--seeds 3] [--out runs/bench/sim_speed.md]
         [--no-egl] [--skip-episodes] [--skip-gym]
 """
 
@@ -53,18 +53,13 @@ from typing import Any
 
 import numpy as np
 
+from groundsight.sim._quiet import import_pybullet_quietly
+from groundsight.sim.camera import CAMERAS, CameraConfig
+from groundsight.sim.scene import PlacementError, place_objects, random_requests
+from groundsight.sim.world import TIME_STEP, World
+
+p = import_pybullet_quietly()
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from sim._quiet import import_pybullet_quietly  # noqa: E402
-
-import_pybullet_quietly()
-
-import pybullet as p  # noqa: E402
-
-from sim.camera import CAMERAS, CameraConfig  # noqa: E402
-from sim.scene import PlacementError, place_objects, random_requests  # noqa: E402
-from sim.world import TIME_STEP, World  # noqa: E402
 
 RESOLUTIONS = ((320, 240), (640, 480), (1280, 960))
 CAMERA_NAMES = ("top", "front", "wrist")
@@ -210,7 +205,7 @@ def bench_physics(steps: int, repeats: int, seed: int, per_type: bool = True) ->
     types = ", ".join(f"{s.size} {s.type}" for s in world.specs.values())
     add(f"{N_OBJECTS} objects, mixed types ({types})", world, steps, repeats)
     if per_type:
-        from sim.objects import OBJECT_TYPES, ObjectSpec
+        from groundsight.sim.bodies import OBJECT_TYPES, ObjectSpec
 
         for t in OBJECT_TYPES:
             world = World()
@@ -316,7 +311,16 @@ def egl_worker(resolutions: Sequence[tuple[int, int]], reps: int, seed: int) -> 
 
 def probe_egl(resolutions: Sequence[tuple[int, int]], reps: int, seed: int, timeout: float) -> dict[str, Any]:
     """Run :func:`egl_worker` in a child process; its C-level output tells which GL renderer EGL found."""
-    args = [sys.executable, __file__, "--egl-worker", "--seed", str(seed), "--render-reps", str(reps)]
+    args = [
+        sys.executable,
+        "-m",
+        "benchmarks.sim_speed",
+        "--egl-worker",
+        "--seed",
+        str(seed),
+        "--render-reps",
+        str(reps),
+    ]
     args += ["--resolutions", *[f"{w}x{h}" for w, h in resolutions]]
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
@@ -371,9 +375,9 @@ def bench_render(resolutions: Sequence[tuple[int, int]], reps: int, seed: int, e
 
 
 def bench_episodes(seeds: Sequence[int], families: set[str] | None, quiet_console) -> tuple[Section, dict]:
-    from agent.runner import run_episode
-    from agent.scenario import find_scenarios, load_scenario
-    from agent.solver import solve_episode
+    from groundsight.agent.loop.runner import run_episode
+    from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
+    from groundsight.agent.tasks.solver import solve_episode
 
     scenarios = [(path, load_scenario(path)) for path in find_scenarios([ROOT / "scenarios"])]
     if families is not None:
@@ -527,7 +531,7 @@ def measure_env(
 
 def valid_index_sampler(seed: int) -> Sampler:
     """Random skills on object indices that exist in this episode (``info['objects']``), seeded."""
-    from sim.env import SKILLS
+    from groundsight.sim.tabletop_env import SKILLS
 
     rng = np.random.default_rng(seed)
 
@@ -541,7 +545,7 @@ def valid_index_sampler(seed: int) -> Sampler:
 def bench_ours(resets: int, steps: int, seed: int, valid_only: bool = False) -> EnvRates:
     import gymnasium as gym
 
-    import agent  # noqa: F401 - registers groundsight/Tabletop-v0
+    import groundsight.agent  # noqa: F401 - registers groundsight/Tabletop-v0
 
     env = gym.make(OUR_ENV_ID)
     try:
@@ -802,7 +806,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"## Simulation speed{' (quick run)' if args.quick else ''}",
         "",
         f"Machine: {info}. Headless (PyBullet DIRECT), CPU only. Load average at the end (1, 5, 15 min): {load}.",
-        f"Command: `python benchmarks/sim_speed.py{''.join(' ' + a for a in cli)}` ({elapsed:.0f} s).",
+        f"Command: `python -m benchmarks.sim_speed{''.join(' ' + a for a in cli)}` ({elapsed:.0f} s).",
         "",
     ]
     doc += [s.markdown() + "\n" for s in sections]

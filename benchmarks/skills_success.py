@@ -1,7 +1,7 @@
 """Success rate and speed of the physical pick-and-place skills (PyBullet DIRECT).
 
 For each placement kind (block into a bowl, onto a plate, onto another block, into a tray) and each seed,
-a scene with the block, the target and a distractor block is placed at random (``sim.scene.place_objects``
+a scene with the block, the target and a distractor block is placed at random (``groundsight.sim.scene.place_objects``
 with ``numpy.random.default_rng(seed)``: random positions, random yaw, random sizes), the skills are
 called with the objects' true geometry and the outcome is judged on simulator truth after the scene settles.
 With ``--noise SIGMA`` (metres), Gaussian noise of that standard deviation is added to each coordinate of the
@@ -9,7 +9,7 @@ pick position and of the place position, to mimic perception (extent and yaw sta
 
 Usage::
 
-    python benchmarks/skills_success.py [--seeds 20] [--noise 0 0.005] [--kinds bowl plate block tray]
+    python -m benchmarks.skills_success [--seeds 20] [--noise 0 0.005] [--kinds bowl plate block tray]
 """
 
 from __future__ import annotations
@@ -18,21 +18,17 @@ import argparse
 import logging
 import math
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pybullet as p
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from sim.objects import SIZES, ObjectSpec, dimensions  # noqa: E402
-from sim.scene import PlacementError, PlacementRequest, place_objects  # noqa: E402
-from sim.skills import Skills  # noqa: E402
-from sim.truth import ObjectTruth  # noqa: E402
-from sim.world import World  # noqa: E402
+from groundsight.sim.bodies import SIZES, ObjectSpec, dimensions
+from groundsight.sim.scene import PlacementError, PlacementRequest, place_objects
+from groundsight.sim.skills import Skills
+from groundsight.sim.truth import ObjectTruth
+from groundsight.sim.world import World
 
 KINDS = ("bowl", "plate", "block", "tray")
 

@@ -1,4 +1,4 @@
-"""Wall time of one digital-twin rollout (:class:`agent.twin.DigitalTwin`) on real PyBullet (DIRECT).
+"""Wall time of one digital-twin rollout (:class:`groundsight.agent.loop.twin.DigitalTwin`) on real PyBullet (DIRECT).
 
 For each scenario and seed: the scene is built as an episode builds it, perceived by the oracle perceiver,
 planned by the rules reasoner, and the plan is rolled out on the twin (rebuild, settle, every skill, the
@@ -7,7 +7,7 @@ printed, with how many rollouts passed.
 
 Usage::
 
-    python benchmarks/twin_speed.py [--seeds 5] [SCENARIO.yaml ...]
+    python -m benchmarks.twin_speed [--seeds 5] [SCENARIO.yaml ...]
 """
 
 from __future__ import annotations
@@ -15,22 +15,20 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from groundsight.agent.loop.twin import DigitalTwin
+from groundsight.agent.tasks.scenario import load_scenario
+from groundsight.agent.tasks.sim_bridge import SimTruthSource, build_world
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.perceivers.oracle import OraclePerceiver
+from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.reasoning.reasoner import RulesReasoner
 
-from agent.scenario import load_scenario  # noqa: E402
-from agent.sim_bridge import SimTruthSource, build_world  # noqa: E402
-from agent.twin import DigitalTwin  # noqa: E402
-from knowledge import KnowledgeBase  # noqa: E402
-from perception.perceivers.oracle import OraclePerceiver  # noqa: E402
-from perception.scene_graph import build_scene_graph, relation_triples  # noqa: E402
-from reasoning.reasoner import RulesReasoner  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_SCENARIOS = (
     "scenarios/pick_place/red_block_in_blue_bowl.yaml",

@@ -4,6 +4,6 @@ The ontology plus user Turtle files are closed under OWL-RL (owlrl); world state
 shapes (pyshacl). Depends on no other groundsight package.
 """
 
-from knowledge.base import GS, SCENE, Answer, KnowledgeBase, KnowledgeError, Violation
+from groundsight.knowledge.base import GS, SCENE, Answer, KnowledgeBase, KnowledgeError, Violation
 
 __all__ = ["GS", "SCENE", "Answer", "KnowledgeBase", "KnowledgeError", "Violation"]

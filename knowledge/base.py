@@ -3,7 +3,7 @@
 Loading: the base ontology and the user's Turtle files are merged, then closed once under OWL-RL (owlrl), so
 subclass chains, ``owl:equivalentClass``, ``rdfs:subPropertyOf`` and ``rdfs:domain``/``rdfs:range`` facts apply.
 Scene individuals (:meth:`KnowledgeBase.set_scene`) are expanded cheaply in Python against that closed
-ontology (see :mod:`knowledge.entailment`) instead of re-running the reasoner every time the agent looks.
+ontology (see :mod:`groundsight.knowledge.entailment`) instead of re-running the reasoner every time the agent looks.
 World states are checked against SHACL shapes with pyshacl (:meth:`KnowledgeBase.validate_state`).
 """
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
-from knowledge.entailment import Entailment
+from groundsight.knowledge.entailment import Entailment
 
 log = logging.getLogger(__name__)
 
@@ -533,4 +533,4 @@ def _shorten_iris(message: str) -> str:
 
 
 def _package_text(folder: str, name: str) -> str:
-    return resources.files("knowledge").joinpath(folder, name).read_text(encoding="utf-8")
+    return resources.files("groundsight.knowledge").joinpath(folder, name).read_text(encoding="utf-8")

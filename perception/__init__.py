@@ -5,7 +5,7 @@ This package depends on no other groundsight package. The simulator feeds it thr
 :class:`~perception.perceivers.oracle.TruthSource` protocol.
 """
 
-from perception.frame import CameraIntrinsics, CameraSource, Frame
-from perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.frame import CameraIntrinsics, CameraSource, Frame
+from groundsight.perception.objects import Evidence, Percept, SceneObject
 
 __all__ = ["CameraIntrinsics", "CameraSource", "Evidence", "Frame", "Percept", "SceneObject"]

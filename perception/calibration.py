@@ -29,8 +29,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from perception.frame import CameraIntrinsics
-from perception.validation import describe_error, field_path
+from groundsight.perception.frame import CameraIntrinsics
+from groundsight.perception.validation import describe_error, field_path
 
 
 class CalibrationError(ValueError):

@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from perception.colors import COLOR_NAMES, UNKNOWN, default_classifier, white_balance
-from perception.frame import Frame
-from perception.objects import Evidence, SceneObject
+from groundsight.perception.colors import COLOR_NAMES, UNKNOWN, default_classifier, white_balance
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Evidence, SceneObject
 
 SUPPORT_FRACTION = 0.5
 """The claimed colour must cover at least this fraction of the evidence's pixel count inside its box."""
@@ -111,7 +111,7 @@ class DepthProbe:
             found: list[SceneObject] = []
         else:
             if self._perceiver is None:
-                from perception.perceivers.classical import ClassicalPerceiver  # heavy; only when asked
+                from groundsight.perception.perceivers.classical import ClassicalPerceiver  # heavy; only when asked
 
                 self._perceiver = ClassicalPerceiver()
             found = sorted(self._perceiver.detect(frame), key=lambda o: (o.position, o.color, o.type))

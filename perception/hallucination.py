@@ -3,7 +3,7 @@
 Both are computed from object lists alone, so any perceiver can be scored against any truth (simulator truth
 in the benchmarks). An object here is anything with ``type``, ``color`` and ``position`` (x, y, z in metres):
 a :class:`~perception.objects.SceneObject`, a :class:`~perception.perceivers.oracle.TruthObject`, a
-``sim.truth.ObjectTruth`` or a :class:`LabelledObject`.
+``groundsight.sim.truth.ObjectTruth`` or a :class:`LabelledObject`.
 
 - **POPE** (Li et al. 2023, "Evaluating object hallucination in large vision-language models"): for each scene,
   ask "is there a <colour> <type>?" for every colour-type pair present (the positives) and for as many absent
@@ -28,8 +28,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from perception.colors import COLOR_NAMES
-from perception.perceivers.classical import CATALOGUE
+from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.perceivers.classical import CATALOGUE
 
 Split = Literal["random", "popular", "adversarial"]
 SPLITS: tuple[Split, ...] = ("random", "popular", "adversarial")

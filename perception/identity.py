@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from perception.objects import Percept, SceneObject
+from groundsight.perception.objects import Percept, SceneObject
 
 GATE = 0.12
 """Largest distance (m) between where an object is expected and where a new one is seen to match them."""

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import networkx as nx
 
-from perception.objects import SceneObject
-from perception.relations import RELATIONS
+from groundsight.perception.objects import SceneObject
+from groundsight.perception.relations import RELATIONS
 
 GRAPH_RELATIONS = ("on", "inside", "left_of", "near")
 """Relations stored as edges; the rest follow from these or are computed on demand."""

@@ -23,8 +23,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from perception.calibration import Calibration
-from perception.frame import CameraError, CameraIntrinsics, Frame
+from groundsight.perception.calibration import Calibration
+from groundsight.perception.frame import CameraError, CameraIntrinsics, Frame
 
 log = logging.getLogger(__name__)
 

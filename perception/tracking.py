@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perception.objects import Evidence, Percept, SceneObject, Vec3
-from perception.perceivers.base import assign_ids
+from groundsight.perception.objects import Evidence, Percept, SceneObject, Vec3
+from groundsight.perception.perceivers.base import assign_ids
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput, Unexpecte
 from lark.visitors import CollapseAmbiguities
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from reasoning.logical_form import (
+from groundsight.reasoning.logical_form import (
     Command,
     HandOver,
     NounPhrase,

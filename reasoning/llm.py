@@ -4,9 +4,9 @@ Nothing the model claims is acted on before the verifier has checked it. One att
 
 1. the model answers an :class:`LLMProposal` (a :class:`~reasoning.logical_form.Program`, the objects it
    claims each phrase denotes, and a short rationale) as JSON;
-2. :meth:`reasoning.reasoner.RulesReasoner.think_program` resolves the program over the percept itself,
+2. :meth:`groundsight.reasoning.reasoner.RulesReasoner.think_program` resolves the program over the percept itself,
    records the model's claims on the bindings, grounds the goal and plans;
-3. :meth:`reasoning.verifier.Verifier.check` checks everything, including ``claim_matches`` (the model's
+3. :meth:`groundsight.reasoning.verifier.Verifier.check` checks everything, including ``claim_matches`` (the model's
    objects are the ones resolution chose).
 
 An invalid answer (broken JSON, a field the schema does not allow, a binding key the program does not have)
@@ -18,7 +18,7 @@ last thought is returned as it is, and the graph's verify node refuses and names
 attempt is a ``ThoughtStep(kind="llm")`` in the thought, with its failed checks.
 
 Tools: given LangChain tools (``tools``: a list, or a function of the percept and its relations that returns
-the tools bound to that scene, as :func:`agent.tools.llm_tools` does) and a chat model that can call tools
+the tools bound to that scene, as :func:`agent.loop.tools.llm_tools` does) and a chat model that can call tools
 (``bind_tools`` does not raise ``NotImplementedError``), each attempt first lets the model call them: every
 requested call is run and its result (or its one-line error) goes back as a ``ToolMessage``, at most
 ``max_tool_rounds`` rounds; the model's first reply without a tool call is its answer, read from the text
@@ -44,14 +44,14 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from knowledge import KnowledgeBase
-from perception.colors import COLOR_NAMES
-from perception.objects import Percept
-from reasoning.language import InstructionError
-from reasoning.logical_form import HandOver, Program, Put, Sort, Stack
-from reasoning.reasoner import Relations, RulesReasoner
-from reasoning.thought import CheckResult, Thought, ThoughtStep
-from reasoning.verifier import Verifier
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.objects import Percept
+from groundsight.reasoning.language import InstructionError
+from groundsight.reasoning.logical_form import HandOver, Program, Put, Sort, Stack
+from groundsight.reasoning.reasoner import Relations, RulesReasoner
+from groundsight.reasoning.thought import CheckResult, Thought, ThoughtStep
+from groundsight.reasoning.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -511,7 +511,7 @@ class TransformersChatModel(BaseChatModel):
         # loaded after validation, so that a loading error stays one line (pydantic would wrap it)
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from perception.perceivers.boxes import load_pretrained
+        from groundsight.perception.perceivers.boxes import load_pretrained
 
         dtype = None if self.dtype == "auto" else self.dtype
         loaded = load_pretrained(AutoTokenizer, AutoModelForCausalLM, self.model, self.device, dtype, WHO)

@@ -4,7 +4,7 @@ A :class:`Program` is a list of commands carried out in order ("first ..., then 
 objects with :class:`NounPhrase` descriptions; a noun phrase says which objects it may denote (type or
 category, colour, size, negated colours, relations to other objects, a superlative or ordinal) and how many
 (:attr:`NounPhrase.quantity`). Resolving phrases against a perceived scene is
-:mod:`reasoning.referents`' job; this module only describes.
+:mod:`groundsight.reasoning.referents`' job; this module only describes.
 
 Example: "Put the block that is left of the bowl on the plate" is ::
 
@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Relation = Literal["inside", "on", "left_of", "right_of", "in_front_of", "behind", "near"]
-"""Where one object is relative to another; the geometry is :mod:`perception.relations`."""
+"""Where one object is relative to another; the geometry is :mod:`groundsight.perception.relations`."""
 PLACE_RELATIONS: tuple[str, ...] = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
 Size = Literal["small", "medium", "large"]
 Ranking = Literal["leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest"]

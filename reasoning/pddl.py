@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasoning.predicates import Atom, atom
+from groundsight.reasoning.predicates import Atom, atom
 
 log = logging.getLogger(__name__)
 

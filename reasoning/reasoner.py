@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from knowledge import KnowledgeBase
-from perception.objects import Percept
-from reasoning.language import InstructionError, Lexicon, parse
-from reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack, paraphrase
-from reasoning.planner import PlanStep
-from reasoning.predicates import Atom, atom
-from reasoning.referents import Resolver
-from reasoning.task_planner import Action, PlanningError, check_plan, initial_state, plan
-from reasoning.thought import Binding, EvidenceRef, Thought, ThoughtStep
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.objects import Percept
+from groundsight.reasoning.language import InstructionError, Lexicon, parse
+from groundsight.reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack, paraphrase
+from groundsight.reasoning.placement import PlanStep
+from groundsight.reasoning.predicates import Atom, atom
+from groundsight.reasoning.referents import Resolver
+from groundsight.reasoning.task_planner import Action, PlanningError, check_plan, initial_state, plan
+from groundsight.reasoning.thought import Binding, EvidenceRef, Thought, ThoughtStep
 
 Relations = Sequence[tuple[str, str, str]]
 

@@ -21,9 +21,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from perception.objects import Percept, SceneObject
-from perception.relations import RELATIONS
-from reasoning.logical_form import NounPhrase, Superlative
+from groundsight.perception.objects import Percept, SceneObject
+from groundsight.perception.relations import RELATIONS
+from groundsight.reasoning.logical_form import NounPhrase, Superlative
 
 TIE_DISTANCE = 0.015
 """Two objects whose superlative keys differ by less than this (m) are a tie: the agent asks."""

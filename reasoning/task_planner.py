@@ -18,7 +18,7 @@ from pyperplan import grounding
 from pyperplan.pddl.parser import Parser
 from pyperplan.search import breadth_first_search
 
-from reasoning.pddl import (
+from groundsight.reasoning.pddl import (
     GOAL_ARITY,
     LOCATIONS,
     SPATIAL,
@@ -32,7 +32,7 @@ from reasoning.pddl import (
     pddl_names,
     problem_pddl,
 )
-from reasoning.predicates import Atom
+from groundsight.reasoning.predicates import Atom
 
 __all__ = [
     "Action",

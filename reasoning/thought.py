@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perception.objects import Evidence
-from reasoning.logical_form import NounPhrase, Program
-from reasoning.planner import PlanStep
-from reasoning.predicates import Atom
-from reasoning.referents import Problem
+from groundsight.perception.objects import Evidence
+from groundsight.reasoning.logical_form import NounPhrase, Program
+from groundsight.reasoning.placement import PlanStep
+from groundsight.reasoning.predicates import Atom
+from groundsight.reasoning.referents import Problem
 
 Outcome = Literal["refuse", "ask", "reperceive"]
 """What the agent does when a check fails: refuse, ask the user, or look again."""

@@ -3,7 +3,7 @@
 Each check has a name that appears in the trace. A claim is checked against (a) the percept's evidence
 and geometry, (b) the knowledge graph (SPARQL for affordances, SHACL shapes for the state the plan leads
 to), and (c) the plan's symbolic preconditions and effects. A failed check says what the agent does next
-(:data:`reasoning.thought.Outcome`).
+(:data:`groundsight.reasoning.thought.Outcome`).
 
 Checks, in the order they are reported: ``instruction_understood``; ``reading_matches_grammar`` (only when a
 language model gave the program and the grammar can read the instruction too); per binding ``referent_exists``,
@@ -27,17 +27,17 @@ from typing import Literal
 
 import numpy as np
 
-from knowledge import KnowledgeBase
-from perception.evidence import DepthProbe
-from perception.frame import Frame
-from perception.identity import covered
-from perception.objects import Evidence, Percept, SceneObject
-from perception.perceivers.base import assign_ids
-from perception.relations import RELATIONS
-from reasoning.logical_form import meaning
-from reasoning.planner import true_sides
-from reasoning.predicates import Atom
-from reasoning.thought import Binding, CheckResult, Thought
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.evidence import DepthProbe
+from groundsight.perception.frame import Frame
+from groundsight.perception.identity import covered
+from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.perceivers.base import assign_ids
+from groundsight.perception.relations import RELATIONS
+from groundsight.reasoning.logical_form import meaning
+from groundsight.reasoning.placement import true_sides
+from groundsight.reasoning.predicates import Atom
+from groundsight.reasoning.thought import Binding, CheckResult, Thought
 
 GRIPPER_MAX_WIDTH = 0.075
 """Widest object (m) the parallel gripper can close on."""
@@ -51,7 +51,7 @@ GEOMETRY = ("position", "extent", "yaw", "evidence")
 
 ColourProbe = Callable[[Frame, Evidence, str], str | None]
 """Re-measures a claimed colour in a piece of image evidence: None if the pixels support it, else what
-they show instead (see :func:`perception.evidence.colour_contradiction`)."""
+they show instead (see :func:`groundsight.perception.evidence.colour_contradiction`)."""
 
 
 def _where(obj: SceneObject) -> str:

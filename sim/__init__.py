@@ -1,14 +1,14 @@
 """PyBullet simulation: world, Franka Panda, tabletop objects, cameras, skills and simulator truth.
 
-Uses only ``perception``'s Frame and CameraSource types from the rest of groundsight.
+Uses only ``groundsight.perception``'s Frame and CameraSource types from the rest of groundsight.
 """
 
-from sim._quiet import import_pybullet_quietly
+from groundsight.sim._quiet import import_pybullet_quietly
 
 import_pybullet_quietly()
 
-from sim.camera import CAMERAS, CameraConfig, CameraJitter  # noqa: E402
-from sim.objects import COLORS, OBJECT_TYPES, SIZES, ObjectSpec  # noqa: E402
-from sim.world import World  # noqa: E402
+from groundsight.sim.bodies import COLORS, OBJECT_TYPES, SIZES, ObjectSpec  # noqa: E402
+from groundsight.sim.camera import CAMERAS, CameraConfig, CameraJitter  # noqa: E402
+from groundsight.sim.world import World  # noqa: E402
 
 __all__ = ["CAMERAS", "COLORS", "OBJECT_TYPES", "SIZES", "CameraConfig", "CameraJitter", "ObjectSpec", "World"]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from types import ModuleType
 
 
-def import_pybullet_quietly() -> None:
-    """Import ``pybullet`` once with file descriptor 2 pointed at /dev/null."""
+def import_pybullet_quietly() -> ModuleType:
+    """Import ``pybullet`` once with file descriptor 2 pointed at /dev/null; return the module."""
     if "pybullet" in sys.modules:
-        return
+        return sys.modules["pybullet"]
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -19,3 +20,4 @@ def import_pybullet_quietly() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+    return sys.modules["pybullet"]

@@ -1,4 +1,4 @@
-"""Simulated RGB-D cameras that produce :class:`perception.Frame` objects.
+"""Simulated RGB-D cameras that produce :class:`groundsight.perception.Frame` objects.
 
 Three named cameras (:data:`CAMERAS`, picked by name with :func:`camera_config`):
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pybullet as p
 
-from perception.frame import CameraIntrinsics, Frame
+from groundsight.perception.frame import CameraIntrinsics, Frame
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class SimCamera:
     ) -> None:
         self.client = client
         self.renderer = p.ER_TINY_RENDERER
-        """PyBullet renderer; :class:`sim.world.World` switches it to the EGL plugin's when one loads."""
+        """PyBullet renderer; :class:`groundsight.sim.world.World` switches it to the EGL plugin's when one loads."""
         self.config = config or CameraConfig()
         self.name = self.config.name
         self._clock = clock

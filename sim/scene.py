@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from sim.objects import COLORS, OBJECT_TYPES, SIZES, ObjectSpec, footprint_radius
+from groundsight.sim.bodies import COLORS, OBJECT_TYPES, SIZES, ObjectSpec, footprint_radius
 
 WORKSPACE_X = (0.32, 0.72)
 WORKSPACE_Y = (-0.28, 0.28)

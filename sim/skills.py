@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pybullet as p
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.robot import (
+from groundsight.sim.panda import (
     FINGER_LINKS,
     FINGER_MAX,
     FINGERTIP_BELOW_EE,
@@ -43,10 +43,10 @@ from sim.robot import (
     down_orientation,
     wrap_angle,
 )
-from sim.scene import HANDOVER_ZONE
+from groundsight.sim.scene import HANDOVER_ZONE
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from groundsight.sim.world import World
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def _direction(value: Any) -> tuple[float, float] | None:
 
 
 def _leaning_orientation(yaw: float, tilt: float, direction: tuple[float, float]) -> tuple[float, ...]:
-    """The hand down and rotated ``yaw`` (see :func:`sim.robot.down_orientation`), then leaned by ``tilt``
+    """The hand down and rotated ``yaw`` (see :func:`groundsight.sim.panda.down_orientation`), then leaned by ``tilt``
     radians so that its fingertips point forward along the table ``direction``."""
     dx, dy = direction
     half = tilt / 2
@@ -215,7 +215,7 @@ class Skills:
     """Pick, place, push, handover and home for the simulated Panda (a :class:`RobotInterface`-shaped object).
 
     Args:
-        world: the :class:`sim.world.World` whose robot this drives.
+        world: the :class:`groundsight.sim.world.World` whose robot this drives.
     """
 
     def __init__(self, world: World) -> None:
@@ -376,7 +376,7 @@ class Skills:
         return self._result("home", True, None, "at home", t0)
 
     def handover(self) -> SkillResult:
-        """Hold the grasped object out in :data:`sim.scene.HANDOVER_ZONE` for a person to take.
+        """Hold the grasped object out in :data:`groundsight.sim.scene.HANDOVER_ZONE` for a person to take.
 
         The hand rises to a safe height, then moves to the zone's centre (object centre there) and waits,
         still holding: the person's taking is outside the simulation.

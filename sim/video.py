@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import cv2
 
-from sim.camera import SimCamera, camera_config
+from groundsight.sim.camera import SimCamera, camera_config
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from groundsight.sim.world import World
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ import numpy as np
 import pybullet as p
 import pybullet_data
 
-from sim.camera import CameraConfig, CameraJitter, SimCamera, camera_config, with_jitter
-from sim.objects import ObjectSpec, create_body, inertial_offset, set_pose, world_aabb
-from sim.robot import PandaRobot
-from sim.truth import ObjectTruth
+from groundsight.sim.bodies import ObjectSpec, create_body, inertial_offset, set_pose, world_aabb
+from groundsight.sim.camera import CameraConfig, CameraJitter, SimCamera, camera_config, with_jitter
+from groundsight.sim.panda import PandaRobot
+from groundsight.sim.truth import ObjectTruth
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class World:
         p.setTimeStep(TIME_STEP, physicsClientId=self.client)
         self.steps = 0
         self.step_listeners: list[Callable[[World], None]] = []
-        """Called with the world after every physics step (e.g. a :class:`sim.video.VideoRecorder`)."""
+        """Called with the world after every physics step (e.g. a :class:`groundsight.sim.video.VideoRecorder`)."""
         self.table = self._create_table()
         self.robot = PandaRobot(self)
         self.specs: dict[str, ObjectSpec] = {}

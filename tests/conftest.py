@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import KnowledgeBase
-from perception.objects import Evidence, SceneObject
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.objects import Evidence, SceneObject
 
 
 @pytest.fixture(scope="session")

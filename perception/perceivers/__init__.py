@@ -3,7 +3,7 @@
 - ``classical``: OpenCV colour/shape segmentation of RGB-D frames (CPU, no downloads).
 - ``oracle``: simulator truth through a :class:`TruthSource` (the upper bound).
 - ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``); without
-  one, groundsight's own compact model shipped in the package (``perception.perceivers.vlm.DEFAULT_VLM``).
+  one, groundsight's own compact model shipped in the package (``groundsight.perception.vlm.perceiver.DEFAULT_VLM``).
 - ``detector``: an OWLv2 open-vocabulary detector from a local path or hub id (``model=...``, ``queries=...``).
 - ``noisy:<inner>``: wraps another perceiver and injects hallucinations at seeded rates (for evaluation).
 """
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from perception.perceivers.base import Perceiver, PerceptionError, assign_ids
-from perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
-from perception.perceivers.noisy import Injection, NoiseRates, NoisyPerceiver
-from perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSource
+from groundsight.perception.perceivers.base import Perceiver, PerceptionError, assign_ids
+from groundsight.perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
+from groundsight.perception.perceivers.noisy import Injection, NoiseRates, NoisyPerceiver
+from groundsight.perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSource
 
 PERCEIVERS: tuple[str, ...] = ("classical", "oracle")
 """Base names :func:`make_perceiver` knows without further options (see also :data:`MORE_PERCEIVERS`)."""
@@ -82,7 +82,7 @@ def make_perceiver(
             raise ValueError("perceiver 'oracle' needs a truth source (make_perceiver('oracle', truth=...))")
         return OraclePerceiver(truth)
     if name == "vlm":
-        from perception.perceivers.vlm import DEFAULT_VLM, VLMPerceiver
+        from groundsight.perception.vlm.perceiver import DEFAULT_VLM, VLMPerceiver
 
         return VLMPerceiver(model or str(DEFAULT_VLM), device=device, dtype=dtype)
     if name == "detector":
@@ -90,7 +90,7 @@ def make_perceiver(
             raise ValueError(
                 "perceiver 'detector' needs a model path or hub id (make_perceiver('detector', model=...))"
             )
-        from perception.perceivers.detector import DetectorPerceiver
+        from groundsight.perception.perceivers.detector import DetectorPerceiver
 
         return DetectorPerceiver(model, device=device, dtype=dtype, queries=queries)
     raise ValueError(f"unknown perceiver {name!r}; known: {', '.join((*PERCEIVERS, *MORE_PERCEIVERS))}")

@@ -4,7 +4,7 @@
 through unchanged, and compares it with the truth of the same moment. Each mistake is recorded as an
 :class:`~perception.perceivers.noisy.Injection` of the kind a ``noisy:`` perceiver would have injected to
 cause it, so the evaluation's hallucination accounting (which mistakes the verifier caught before the
-action; :func:`agent.evaluation.hallucination_accounting`) applies to a real model's real mistakes unchanged.
+action; :func:`agent.evaluation.metrics.hallucination_accounting`) applies to a real model's real mistakes unchanged.
 
 Claims are matched one-to-one to true objects, greedily on table-plane distance (a different colour or type
 adds :data:`ATTRIBUTE_COST` metres), within :data:`MATCH_GATE`. Then:
@@ -24,12 +24,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from perception.evidence import POSITION_TOLERANCE
-from perception.frame import Frame
-from perception.objects import Percept, SceneObject
-from perception.perceivers.base import Perceiver
-from perception.perceivers.noisy import Injection
-from perception.perceivers.oracle import TruthObject, TruthSource
+from groundsight.perception.evidence import POSITION_TOLERANCE
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Percept, SceneObject
+from groundsight.perception.perceivers.base import Perceiver
+from groundsight.perception.perceivers.noisy import Injection
+from groundsight.perception.perceivers.oracle import TruthObject, TruthSource
 
 MATCH_GATE = 0.05
 """A claim and a true object farther apart than this (metres, table plane) are not the same object."""

@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from perception.frame import Frame
-from perception.objects import Percept, SceneObject
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Percept, SceneObject
 
 
 @runtime_checkable

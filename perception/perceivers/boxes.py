@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from perception.frame import Frame
-from perception.objects import SceneObject
-from perception.perceivers.base import PerceptionError
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import SceneObject
+from groundsight.perception.perceivers.base import PerceptionError
 
 log = logging.getLogger(__name__)
 

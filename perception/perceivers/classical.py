@@ -6,7 +6,7 @@ Pipeline for one frame:
    ``min_height`` above the table plane (``table_z``) and below ``max_height`` are foreground. The table
    itself never is, whatever its colour.
 2. **Colour split.** Foreground pixels are labelled with the nearest reference colour
-   (:mod:`perception.colors`); each colour's mask is closed and split into connected components; those
+   (:mod:`groundsight.perception.colors`); each colour's mask is closed and split into connected components; those
    smaller than ``min_pixels`` are dropped. A block in a bowl or on a plate is therefore its own component
    and leaves a hole in the container's.
 3. **Geometry.** Each component's pixels are back-projected to world points. The footprint is
@@ -43,10 +43,17 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from perception.colors import COLOR_NAMES, TABLE_RGB, UNKNOWN, ColorClassifier, default_classifier, white_balance
-from perception.frame import Frame
-from perception.objects import Evidence, Percept, SceneObject
-from perception.perceivers.base import PerceptionError, assign_ids, frames_time
+from groundsight.perception.colors import (
+    COLOR_NAMES,
+    TABLE_RGB,
+    UNKNOWN,
+    ColorClassifier,
+    default_classifier,
+    white_balance,
+)
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
 
 log = logging.getLogger(__name__)
 

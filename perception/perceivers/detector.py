@@ -36,12 +36,12 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from perception.colors import COLOR_NAMES, classify_color
-from perception.frame import Frame
-from perception.objects import Evidence, Percept, SceneObject
-from perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from perception.perceivers.boxes import Box, clip_box, fuse, lift_box, load_pretrained
-from perception.perceivers.classical import CATALOGUE
+from groundsight.perception.colors import COLOR_NAMES, classify_color
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
+from groundsight.perception.perceivers.boxes import Box, clip_box, fuse, lift_box, load_pretrained
+from groundsight.perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
 

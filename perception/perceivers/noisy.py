@@ -28,12 +28,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from perception.colors import COLOR_NAMES
-from perception.frame import Frame
-from perception.objects import Evidence, Percept, SceneObject
-from perception.perceivers.base import Perceiver, assign_ids
-from perception.perceivers.boxes import project_box
-from perception.perceivers.classical import CATALOGUE
+from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.perceivers.base import Perceiver, assign_ids
+from groundsight.perception.perceivers.boxes import project_box
+from groundsight.perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
 

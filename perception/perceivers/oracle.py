@@ -1,6 +1,6 @@
 """The oracle perceiver: simulator truth in the shape of a percept, the upper bound for perception.
 
-Perception never imports the simulator. Whoever owns the truth (the simulator's adapter in ``agent``)
+Perception never imports the simulator. Whoever owns the truth (the simulator's adapter in ``groundsight.agent``)
 implements :class:`TruthSource` and fills :class:`TruthObject` records.
 
 Visibility: by default every true object is reported, also one that no frame shows (hidden under another
@@ -18,9 +18,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from perception.frame import Frame
-from perception.objects import Evidence, Percept, SceneObject
-from perception.perceivers.base import frames_time
+from groundsight.perception.frame import Frame
+from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.perceivers.base import frames_time
 
 Vec3 = tuple[float, float, float]
 

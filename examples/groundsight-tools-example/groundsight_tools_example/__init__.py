@@ -1,6 +1,6 @@
 """Example groundsight tools: a measurement in centimetres and a perception query.
 
-Each tool is a function whose first parameter takes the :class:`agent.tools.ToolContext`; its other parameters
+Each tool is a function whose first parameter takes the :class:`agent.loop.tools.ToolContext`; its other parameters
 are typed, and its docstring is the description a language model reads (the ``Args:`` lines describe the
 arguments). :func:`tools` is what the ``groundsight.tools`` entry point names.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from agent.tools import Tool, ToolContext, ToolError, tool
+from groundsight.agent.loop.tools import Tool, ToolContext, ToolError, tool
 
 
 @tool(kind="measure")

@@ -14,8 +14,8 @@ if str(HERE) not in sys.path:  # the package folder, importable as `pip install 
 
 from groundsight_tools_example import count_colour, distance_between  # noqa: E402
 
-from agent.tools import ToolContext, ToolError, ToolRegistry, default_registry  # noqa: E402
-from perception.objects import Percept, SceneObject  # noqa: E402
+from groundsight.agent.loop.tools import ToolContext, ToolError, ToolRegistry, default_registry  # noqa: E402
+from groundsight.perception.objects import Percept, SceneObject  # noqa: E402
 
 
 def _obj(oid: str, color: str, x: float, y: float) -> SceneObject:

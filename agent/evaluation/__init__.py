@@ -1,0 +1,1 @@
+"""Evaluation: many episodes into success rates, the worker pool, ablations and reports."""

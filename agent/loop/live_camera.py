@@ -1,0 +1,248 @@
+"""Perceive a real camera feed: frames -> percept -> scene graph, an annotated video, and a grounded plan.
+
+:func:`run_camera` reads a :class:`~perception.frame.CameraSource` (a device, a video file, a stream or an
+image folder) until it ends or ``max_frames`` frames were read, perceives every frame with a perceiver that
+needs no simulator, and writes into ``out_dir``:
+
+- ``scene_graph.jsonl``: one JSON object per frame: ``frame``, ``t``, ``camera``, ``objects`` (each a
+  :class:`~perception.objects.SceneObject` dump), ``relations`` (``[subject, relation, object]`` triples) and
+  ``error`` (why this frame could not be perceived, e.g. no depth; null otherwise);
+- ``annotated.mp4``: each frame with the perceived objects' boxes and labels;
+- ``summary.json``: the :class:`CameraSummary`.
+
+With ``fuse=True`` every frame's percept is fed to a :class:`~perception.tracking.Tracker` and the fused
+objects (voted attributes, smoothed boxes, stable ids; a phantom seen in one frame is not reported once a
+second frame came) are what ``scene_graph.jsonl``, the video and the grounding use. Off by default.
+
+With an instruction, the newest percept is grounded with the rules reasoner and the verifier and the plan the
+agent *would* execute is reported (or the check that failed); nothing is moved. A camera that stops mid-stream
+ends the run with the reason recorded; the output files are always closed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import cv2
+from pydantic import BaseModel
+
+from groundsight.knowledge import KnowledgeBase
+from groundsight.perception.frame import CameraError, CameraSource, Frame
+from groundsight.perception.objects import Percept
+from groundsight.perception.perceivers import PERCEIVERS, make_perceiver
+from groundsight.perception.perceivers.base import Perceiver, PerceptionError
+from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.perception.sources import EndOfStream
+from groundsight.perception.tracking import Tracker, TrackerConfig
+from groundsight.reasoning.reasoner import RulesReasoner
+from groundsight.reasoning.verifier import Verifier, decide
+
+log = logging.getLogger(__name__)
+
+CAMERA_PERCEIVERS: tuple[str, ...] = tuple(p for p in PERCEIVERS if p != "oracle")
+"""Registered perceivers usable on a real feed (``oracle`` needs simulator truth)."""
+
+
+def camera_perceiver(name: str) -> Perceiver:
+    """The perceiver called ``name`` for a real feed; ``ValueError`` (one line) if unknown or simulator-only."""
+    if "oracle" in name.split(":"):
+        raise ValueError(
+            f"perceiver {name!r} needs simulator truth and cannot run on a camera feed "
+            f"(usable: {', '.join(CAMERA_PERCEIVERS)})"
+        )
+    return make_perceiver(name)
+
+
+VIDEO_FPS = 10.0
+"""Frame rate written into ``annotated.mp4``."""
+
+
+class CameraSummary(BaseModel):
+    """What one camera run did."""
+
+    source: str
+    perception: str
+    frames: int
+    perceived_frames: int
+    status: Literal["ended", "max_frames", "camera_error"]
+    reason: str
+    fps: float
+    wall_time_s: float
+    objects_last: list[str] = []
+    instruction: str | None = None
+    plan: list[str] = []
+    plan_line: str | None = None
+    failed_check: str | None = None
+    outputs: list[str] = []
+    fused: bool = False
+
+
+class _Annotator:
+    """Writes ``annotated.mp4`` lazily at the first frame's size; always closable."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: cv2.VideoWriter | None = None
+        self.size: tuple[int, int] | None = None
+
+    def write(self, frame: Frame, percept: Percept | None, note: str | None) -> None:
+        bgr = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR)
+        if percept is not None:
+            for obj in percept.objects:
+                for ev in obj.evidence:
+                    if ev.camera != frame.camera:
+                        continue
+                    x0, y0, x1, y1 = ev.box
+                    cv2.rectangle(bgr, (x0, y0), (x1 - 1, y1 - 1), (0, 255, 0), 2)
+                    label = f"{obj.id} {obj.confidence:.2f}"
+                    cv2.putText(bgr, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3)
+                    cv2.putText(bgr, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+        if note:
+            cv2.putText(bgr, note[:80], (6, bgr.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 255), 1)
+        if self.writer is None:
+            self.size = (bgr.shape[1], bgr.shape[0])
+            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS, self.size)
+            if not self.writer.isOpened():
+                log.warning("cannot write %s; no annotated video", self.path)
+        if (bgr.shape[1], bgr.shape[0]) != self.size:
+            bgr = cv2.resize(bgr, self.size)  # type: ignore[arg-type]
+        self.writer.write(bgr)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
+def ground(
+    instruction: str, percept: Percept, relations: list[tuple[str, str, str]], frame: Frame, kb: KnowledgeBase
+) -> tuple[list[str], str, str | None]:
+    """Ground ``instruction`` on ``percept``: ``(plan step texts, plan line, failed check name or None)``."""
+    kb.set_scene(percept.objects, relations)
+    thought = RulesReasoner(kb).think(instruction, percept, relations)
+    checks = Verifier(kb).check(thought, percept, [frame])
+    failed = decide(checks)
+    if failed is not None:
+        verdict = {"refuse": "would refuse", "ask": "would ask", "reperceive": "would look again"}[failed.on_fail]
+        return [], f"plan: none ({verdict}) -- check {failed.name} failed: {failed.reason}", failed.name
+    steps = [s.text for s in thought.plan]
+    if not steps:
+        return [], "plan: nothing to do -- the goal already holds", None
+    return steps, "plan: " + " -> ".join(steps) + " (not executed)", None
+
+
+def run_camera(
+    source: CameraSource,
+    calibration: object | None = None,
+    perception: str = "classical",
+    instruction: str | None = None,
+    out_dir: str | Path = "runs/camera",
+    max_frames: int | None = None,
+    on_frame: Callable[[int, Frame, Percept | None, float], None] | None = None,
+    perceiver: Perceiver | None = None,
+    fuse: bool = False,
+    tracker_config: TrackerConfig | None = None,
+) -> CameraSummary:
+    """Perceive ``source`` frame by frame; write the scene graphs and the annotated video; ground an instruction.
+
+    Args:
+        source: an opened camera source (see :func:`groundsight.perception.sources.open_source`).
+        calibration: the calibration the source was opened with; recorded only (the source applies it).
+        perception: perceiver name from :data:`CAMERA_PERCEIVERS`.
+        instruction: if given, grounded on the newest percept; the plan is reported, not executed.
+        out_dir: output folder (created).
+        max_frames: stop after this many frames (None: until the source ends).
+        on_frame: called after each frame with ``(index, frame, percept or None, fps so far)``.
+        perceiver: an already built perceiver (overrides ``perception``).
+        fuse: fuse the percepts over time with a :class:`~perception.tracking.Tracker` and report the fused
+            objects instead of each frame's own (a frame that cannot be perceived leaves the tracks as they are).
+        tracker_config: the tracker's settings when ``fuse`` (default :class:`TrackerConfig`).
+
+    Raises:
+        ValueError: an unknown or simulator-only perceiver name.
+    """
+    del calibration  # applied by the source
+    if perceiver is None:
+        perceiver = camera_perceiver(perception)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    annotator = _Annotator(out / "annotated.mp4")
+    frames = perceived = 0
+    status, reason = "ended", "end of stream"
+    last: tuple[Percept, list[tuple[str, str, str]], Frame] | None = None
+    errors_seen: set[str] = set()
+    tracker = Tracker(tracker_config) if fuse else None
+    start = time.perf_counter()
+    try:
+        with open(out / "scene_graph.jsonl", "w", encoding="utf-8") as fh:
+            while max_frames is None or frames < max_frames:
+                try:
+                    frame = source.read()
+                except EndOfStream as exc:
+                    status, reason = "ended", str(exc)
+                    break
+                except CameraError as exc:
+                    status, reason = "camera_error", str(exc)
+                    log.warning("camera stopped: %s", exc)
+                    break
+                percept: Percept | None = None
+                relations: list[tuple[str, str, str]] = []
+                error: str | None = None
+                try:
+                    percept = perceiver.perceive([frame])
+                    if tracker is not None:
+                        tracker.update(percept)
+                        percept = tracker.percept()
+                    relations = relation_triples(build_scene_graph(percept.objects))
+                    perceived += 1
+                    last = (percept, relations, frame)
+                except PerceptionError as exc:
+                    error = str(exc)
+                    if error not in errors_seen:
+                        errors_seen.add(error)
+                        log.warning("frame %d not perceived: %s", frames, error)
+                record = {
+                    "frame": frames,
+                    "t": frame.t,
+                    "camera": frame.camera,
+                    "objects": [o.model_dump(mode="json") for o in percept.objects] if percept else [],
+                    "relations": [list(r) for r in relations],
+                    "error": error,
+                }
+                fh.write(json.dumps(record) + "\n")
+                annotator.write(frame, percept, error)
+                frames += 1
+                if on_frame is not None:
+                    on_frame(frames - 1, frame, percept, frames / max(time.perf_counter() - start, 1e-9))
+            else:
+                status, reason = "max_frames", f"stopped after --max-frames {max_frames}"
+    finally:
+        annotator.close()
+    wall = time.perf_counter() - start
+    summary = CameraSummary(
+        source=getattr(source, "name", str(source)),
+        perception=perceiver.name,
+        frames=frames,
+        perceived_frames=perceived,
+        status=status,  # type: ignore[arg-type]
+        reason=reason if not (errors_seen and perceived == 0) else f"{reason}; no frame perceived: {min(errors_seen)}",
+        fps=frames / wall if wall > 0 else 0.0,
+        wall_time_s=wall,
+        objects_last=[o.id for o in last[0].objects] if last else [],
+        instruction=instruction,
+        outputs=[str(out / "scene_graph.jsonl"), str(out / "annotated.mp4")],
+        fused=fuse,
+    )
+    if instruction:
+        if last is None:
+            summary.plan_line = "plan: none -- no frame was perceived, nothing to ground the instruction on"
+            summary.failed_check = "no_percept"
+        else:
+            steps, line, failed = ground(instruction, *last, kb=KnowledgeBase())
+            summary.plan, summary.plan_line, summary.failed_check = steps, line, failed
+    (out / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return summary

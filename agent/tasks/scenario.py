@@ -1,0 +1,241 @@
+"""The scenario file (YAML): model, validation and loading with one-line errors.
+
+See ``DESIGN.md`` for the contract. Every problem is reported as ``FILE: FIELD: PROBLEM``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from groundsight.perception.validation import describe_error, field_path
+from groundsight.sim.bodies import COLORS, OBJECT_TYPES, footprint_radius
+
+PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
+LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over")
+COMBINATORS = ("all", "any", "not")
+PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """Safe YAML loader where only true/false are booleans, so the goal key ``on:`` stays a string."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
+
+    def __init__(self, path: str | Path, field: str, problem: str) -> None:
+        self.path, self.field, self.problem = str(path), field, problem
+        super().__init__(f"{path}: {field}: {problem}")
+
+
+class ObjectEntry(BaseModel):
+    """One object of the scene."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    type: str
+    color: str
+    size: Literal["small", "medium", "large"] = "medium"
+    position: tuple[float, float] | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: str) -> str:
+        if v not in OBJECT_TYPES:
+            raise ValueError(f"unknown object type {v!r} (known: {', '.join(OBJECT_TYPES)})")
+        return v
+
+    @field_validator("color")
+    @classmethod
+    def _known_color(cls, v: str) -> str:
+        if v not in COLORS:
+            raise ValueError(f"unknown colour {v!r} (known: {', '.join(COLORS)})")
+        return v
+
+
+class SceneSpec(BaseModel):
+    """The scene: robot, objects, and whether unplaced objects are jittered per seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    robot: Literal["panda"] = "panda"
+    objects: list[ObjectEntry] = Field(min_length=1)
+    randomize: bool = True
+
+
+class Scenario(BaseModel):
+    """A scenario: an instruction in a scene, and what counts as passing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    instruction: str = Field(min_length=1)
+    scene: SceneSpec
+    goal: dict[str, Any] | None = None
+    expect: Literal["success", "refuse", "ask"] = "success"
+    max_steps: int = Field(default=30, ge=1, le=1000)
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The file it was loaded from (absolute), if any."""
+        return self._source
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", v):
+            raise ValueError(f"{v!r} is not a slug (lower-case letters, digits, '-' and '_')")
+        return v
+
+    @model_validator(mode="after")
+    def _assign_ids_and_check_goal(self) -> Scenario:
+        counts = Counter(f"{o.color}_{o.type}" for o in self.scene.objects if o.id is None)
+        seen: Counter[str] = Counter()
+        for obj in self.scene.objects:
+            if obj.id is None:
+                base = f"{obj.color}_{obj.type}"
+                seen[base] += 1
+                obj.id = base if counts[base] == 1 else f"{base}_{seen[base]}"
+        placed = [o for o in self.scene.objects if o.position is not None]
+        for i, a in enumerate(placed):
+            for b in placed[:i]:
+                gap = (
+                    math.dist(a.position, b.position)
+                    - footprint_radius(a.type, a.size)
+                    - footprint_radius(b.type, b.size)
+                )
+                if gap < 0:
+                    k = self.scene.objects.index(a)
+                    where = f"scene.objects[{k}].position"
+                    raise _FieldProblem(where, f"{a.id} overlaps {b.id} by {-gap * 100:.1f} cm")
+        ids = [o.id for o in self.scene.objects]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate object id {dupes[0]!r}")
+        if self.goal is None:
+            if self.expect == "success":
+                raise ValueError("goal: a scenario that expects success needs a goal")
+        else:
+            _check_goal(self.goal, "goal", set(ids))  # type: ignore[arg-type]
+        return self
+
+    @property
+    def object_ids(self) -> list[str]:
+        return [o.id for o in self.scene.objects]  # type: ignore[misc]
+
+
+class _FieldProblem(ValueError):
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field, self.problem = field, problem
+
+
+def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
+    """Validate a goal expression recursively; raise with the exact field path."""
+    if not isinstance(goal, dict) or len(goal) != 1:
+        raise _FieldProblem(where, f"must be a mapping with exactly one predicate ({', '.join(PREDICATES)})")
+    ((key, value),) = goal.items()
+    here = f"{where}.{key}"
+    if key not in PREDICATES:
+        raise _FieldProblem(here, f"unknown predicate {key!r} (known: {', '.join(PREDICATES)})")
+    if key == "not":
+        _check_goal(value, here, ids)
+        return
+    if not isinstance(value, list) or not value:
+        raise _FieldProblem(here, "must be a non-empty list")
+    if key in ("all", "any"):
+        for i, sub in enumerate(value):
+            _check_goal(sub, f"{here}[{i}]", ids)
+        return
+    if key in PAIR_PREDICATES and len(value) != 2:
+        raise _FieldProblem(here, f"takes exactly two object ids, got {len(value)}")
+    if key == "stacked" and len(value) < 2:
+        raise _FieldProblem(here, "needs at least two object ids, top first")
+    for i, oid in enumerate(value):
+        if oid not in ids:
+            raise _FieldProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
+
+
+def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
+    """Validate already-loaded YAML data; raise :class:`ScenarioError` with a one-line message."""
+    if not isinstance(data, dict):
+        raise ScenarioError(path, "(top level)", "must be a mapping of fields (name, instruction, scene, goal)")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        ctx_error = err.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _FieldProblem):
+            raise ScenarioError(path, ctx_error.field, ctx_error.problem) from None
+        field = field_path(err["loc"])
+        problem = describe_error(err)
+        if problem.startswith("goal: "):
+            field, problem = "goal", problem.removeprefix("goal: ")
+        raise ScenarioError(path, field, problem) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file (a path, or a packaged name such as ``pick_place/red_block_in_blue_bowl``)."""
+    path = resolve_scenario_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, where, f"invalid YAML: {problem}") from None
+    scenario = parse_scenario(data, path)
+    scenario._source = str(path.resolve())
+    return scenario
+
+
+PACKAGED_SCENARIOS = Path(str(resources.files("groundsight.scenarios")))
+"""The folder of the scenario suites shipped in the package (``groundsight.scenarios``)."""
+
+DEMO_SCENARIO = PACKAGED_SCENARIOS / "pick_place" / "red_block_in_blue_bowl.yaml"
+"""The default scenario of ``make demo``, LangGraph Studio and the gymnasium env."""
+
+
+def resolve_scenario_path(name: str | Path) -> Path:
+    """A path as given if it exists, else a packaged scenario or suite: ``pick_place/red_block_in_blue_bowl``,
+    ``pick_place`` or ``scenarios/pick_place`` (with or without ``.yaml``). Unknown names are returned as given,
+    so the caller's error names what the user typed."""
+    path = Path(name)
+    if path.exists():
+        return path
+    relative = Path(*path.parts[1:]) if path.parts[:1] == ("scenarios",) else path
+    for candidate in (PACKAGED_SCENARIOS / relative, PACKAGED_SCENARIOS / relative.with_suffix(".yaml")):
+        if candidate.exists() and candidate.name != "__init__.py":
+            return candidate
+    return path
+
+
+def find_scenarios(paths: list[str | Path]) -> list[Path]:
+    """Scenario files under the given files and folders (or packaged names), sorted."""
+    out: list[Path] = []
+    for p in map(resolve_scenario_path, paths):
+        out.extend(sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
+    return out

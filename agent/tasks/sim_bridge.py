@@ -1,0 +1,63 @@
+"""Where the scenario meets the simulator: building the world, and feeding truth to the oracle perceiver."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from groundsight.agent.tasks.scenario import Scenario
+from groundsight.perception.perceivers.oracle import TruthObject
+from groundsight.sim.bodies import ObjectSpec
+from groundsight.sim.scene import PlacementRequest, place_objects
+from groundsight.sim.world import World
+
+
+def scenario_specs(scenario: Scenario, rng: np.random.Generator) -> list[ObjectSpec]:
+    """The scenario's objects with positions and yaws resolved for this random generator."""
+    requests = [
+        PlacementRequest(
+            id=o.id,  # type: ignore[arg-type]
+            type=o.type,
+            color=o.color,
+            size=o.size,
+            x=o.position[0] if o.position else None,
+            y=o.position[1] if o.position else None,
+        )
+        for o in scenario.scene.objects
+    ]
+    return place_objects(requests, rng, randomize=scenario.scene.randomize)
+
+
+def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False) -> World:
+    """A world holding the scenario's objects, placed for this seed, settled."""
+    world = World(gui=gui)
+    for spec in scenario_specs(scenario, rng):
+        world.add_object(spec)
+    world.settle()
+    return world
+
+
+class SimTruthSource:
+    """Implements perception's ``TruthSource`` from a live :class:`World` (perception never imports sim).
+
+    ``world`` may be swapped between episodes (benchmarks reuse one source); None reports no objects.
+    """
+
+    def __init__(self, world: World | None = None) -> None:
+        self.world = world
+
+    def truth_objects(self) -> list[TruthObject]:
+        if self.world is None:
+            return []
+        return [
+            TruthObject(
+                id=t.id,
+                type=t.type,
+                color=t.color,
+                size=t.size,
+                position=t.position,
+                extent=t.extent,
+                body=t.body,
+                yaw=t.yaw,
+            )
+            for t in self.world.truth()
+        ]

@@ -1,0 +1,1 @@
+"""Training: datagen (rendered scenes with labels) and the VLM training loop."""

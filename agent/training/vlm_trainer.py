@@ -1,0 +1,502 @@
+"""Training groundsight's compact VLM (:mod:`groundsight.perception.vlm.model`) on ``groundsight datagen`` output.
+
+**Data** (the datagen folder format): ``DATA/train/metadata.jsonl`` (and ``DATA/test/metadata.jsonl`` for
+the evaluation loss), one row per image with ``file_name``, ``width``, ``height`` and ``objects`` (each
+with ``type``, ``color`` and the ``box`` of its visible pixels). Only images of the cameras in
+``TrainConfig.cameras`` are used (by the ``_<camera>.png`` file name suffix). Each example is (image, the
+perceiver's prompt) -> :func:`~perception.vlm_model.format_answer` of its objects, then end of sequence;
+the loss is on the answer only. Images are squashed to the model's square input once, kept as uint8.
+
+**Augmentation**: random horizontal and vertical flips (the boxes flipped with the image).
+
+**Auxiliary loss** (training only, not part of the saved model): a linear head on every patch of the
+vision tower's last layer predicts the colour and the type of the object whose box covers the patch's
+centre (the smallest such box; or "table"). It makes the vision tower learn where things are and what
+colour they are quickly; the decoder then learns to read them out.
+
+**Start**: a new model (:func:`~perception.vlm_model.build_model`: random weights, geometric codes for the
+coordinate tokens and patch positions), or with ``init_from`` the weights of a saved model (fine-tuning;
+the sizes are the saved model's).
+
+**Loop**: AdamW, linear warm-up then cosine decay, gradient clipping, ``torch.set_num_threads`` on CPU;
+CUDA when ``device="auto"`` finds it. Every ``checkpoint_every`` steps the model, optimiser, scheduler and
+random state go to ``OUT/checkpoint/state.pt`` (or ``checkpoint_dir``; ``resume=True`` continues from
+there); at the end the model (float16 storage) and its processor are saved to ``OUT`` in the transformers format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.vlm.model import (
+    ModelSpec,
+    build_model,
+    build_processor,
+    count_parameters,
+    format_answer,
+    load_model,
+    save,
+    spec_of,
+)
+from groundsight.perception.vlm.perceiver import TYPES
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int, dict[str, float]], None]
+"""``progress(step, steps, metrics)``, called after every optimiser step (metrics: loss, lr, ...)."""
+
+
+class TrainConfig(BaseModel):
+    """Options of :func:`train`.
+
+    Attributes:
+        data: datagen output folder (``train/metadata.jsonl`` ...).
+        out: where the trained model (transformers format) and ``checkpoint/`` go.
+        steps: optimiser steps.
+        batch_size: examples per step.
+        lr: peak learning rate (after ``warmup`` steps; cosine decay to ``lr * min_lr_ratio``).
+        device: ``auto`` (CUDA if present, else CPU), ``cpu`` or ``cuda``.
+        threads: torch CPU threads.
+        resume: continue from ``checkpoint_dir/state.pt`` if it exists.
+        checkpoint_dir: where checkpoints go (default ``out/checkpoint``).
+        max_images: use at most this many training images (None: all).
+        aux_weight: weight of the auxiliary per-patch colour/type loss (0: off).
+        flip: random horizontal/vertical flips.
+        spec: the model's sizes (a new model is built from it; ignored when resuming or with ``init_from``).
+        init_from: start from the weights of this saved model (a ``train-vlm`` output folder) instead of
+            random ones, e.g. to fine-tune the shipped model on new data (ignored when resuming).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    data: Path
+    out: Path
+    steps: int = Field(3000, ge=1)
+    batch_size: int = Field(16, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    min_lr_ratio: float = Field(0.05, ge=0, le=1)
+    warmup: int = Field(150, ge=0)
+    weight_decay: float = Field(0.01, ge=0)
+    clip: float = Field(1.0, gt=0)
+    seed: int = 0
+    device: str = "auto"
+    threads: int = Field(2, ge=1)
+    resume: bool = True
+    cameras: tuple[str, ...] = ("top",)
+    max_images: int | None = Field(None, ge=1)
+    aux_weight: float = Field(0.5, ge=0)
+    flip: bool = True
+    checkpoint_every: int = Field(250, ge=1)
+    checkpoint_dir: Path | None = None
+    eval_every: int = Field(500, ge=1)
+    eval_images: int = Field(64, ge=1)
+    spec: ModelSpec = ModelSpec()
+    init_from: Path | None = None
+
+
+class TrainSummary(BaseModel):
+    """What :func:`train` did."""
+
+    out: Path
+    steps: int
+    start_step: int
+    examples: int
+    train_images: int
+    test_images: int
+    params: int
+    train_loss: float
+    eval_loss: float | None
+    seconds: float
+    device: str
+
+
+# ---------------------------------------------------------------------------------------------- data
+
+
+def read_rows(folder: Path, cameras: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of ``folder/metadata.jsonl`` whose image is from one of ``cameras``; [] if there is no file."""
+    path = folder / "metadata.jsonl"
+    if not path.exists():
+        return []
+    rows = []
+    with path.open() as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                name = row["file_name"]
+                objects = row["objects"]
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise ValueError(f"{path}:{n}: bad row ({exc})") from None
+            if any(name.endswith(f"_{c}.png") for c in cameras):
+                rows.append({"file_name": name, "width": row["width"], "height": row["height"], "objects": objects})
+    return rows
+
+
+class Examples:
+    """Images (uint8, squashed to the model's square input) and their objects, in memory."""
+
+    def __init__(self, folder: Path, rows: list[dict[str, Any]], image_processor: Any, size: int) -> None:
+        from PIL import Image
+
+        self.rows = rows
+        self.images = np.zeros((len(rows), 3, size, size), dtype=np.uint8)
+        for i, row in enumerate(rows):
+            with Image.open(folder / row["file_name"]) as im:
+                rgb = np.asarray(im.convert("RGB"))
+            out = image_processor(images=rgb, do_rescale=False, do_normalize=False, return_tensors="np")
+            self.images[i] = np.clip(np.rint(out["pixel_values"][0]), 0, 255).astype(np.uint8)
+        self.mean = np.asarray(image_processor.image_mean, dtype=np.float32).reshape(3, 1, 1)
+        self.std = np.asarray(image_processor.image_std, dtype=np.float32).reshape(3, 1, 1)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def example(self, i: int, flip_x: bool = False, flip_y: bool = False) -> tuple[np.ndarray, list[dict[str, Any]]]:
+        """Normalised pixel values and objects (boxes in the row's pixel coordinates) of image ``i``."""
+        img = self.images[i]
+        row = self.rows[i]
+        w, h = row["width"], row["height"]
+        objects = [dict(o) for o in row["objects"]]
+        if flip_x:
+            img = img[:, :, ::-1]
+            for o in objects:
+                x0, y0, x1, y1 = o["box"]
+                o["box"] = [w - x1, y0, w - x0, y1]
+        if flip_y:
+            img = img[:, ::-1, :]
+            for o in objects:
+                x0, y0, x1, y1 = o["box"]
+                o["box"] = [x0, h - y1, x1, h - y0]
+        pixels = (img.astype(np.float32) / 255.0 - self.mean) / self.std
+        return pixels, objects
+
+
+def patch_labels(objects: list[dict[str, Any]], width: int, height: int, grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """Colour and type label (0 = table, else index + 1) of each patch of a ``grid`` x ``grid`` image: those
+    of the smallest box covering the patch centre."""
+    cx = (np.arange(grid) + 0.5) * width / grid
+    cy = (np.arange(grid) + 0.5) * height / grid
+    colour = np.zeros((grid, grid), dtype=np.int64)
+    kind = np.zeros((grid, grid), dtype=np.int64)
+    area = np.full((grid, grid), np.inf)
+    for o in objects:
+        x0, y0, x1, y1 = o["box"]
+        inside = ((cy >= y0) & (cy < y1))[:, None] & ((cx >= x0) & (cx < x1))[None, :]
+        a = (x1 - x0) * (y1 - y0)
+        take = inside & (a < area)
+        area[take] = a
+        colour[take] = COLOR_NAMES.index(o["color"]) + 1 if o["color"] in COLOR_NAMES else 0
+        kind[take] = TYPES.index(o["type"]) + 1 if o["type"] in TYPES else 0
+    return colour.ravel(), kind.ravel()
+
+
+class Batcher:
+    """Token sequences and tensors for batches of examples."""
+
+    def __init__(self, processor: Any, spec: ModelSpec) -> None:
+        from groundsight.perception.vlm.model import prompt_text
+
+        self.tokenizer = processor.tokenizer
+        messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt_text()}]}]
+        text = processor.apply_chat_template(messages, add_generation_prompt=True)
+        dummy = np.zeros((8, 8, 3), dtype=np.uint8)
+        self.prompt_ids = list(processor(images=[dummy], text=[text], return_tensors="np")["input_ids"][0])
+        self.grid = spec.image_size // spec.patch_size
+
+    def answer_ids(self, objects: list[dict[str, Any]]) -> list[int]:
+        return [*self.tokenizer(format_answer(objects), add_special_tokens=False)["input_ids"], self.eos]
+
+    @property
+    def eos(self) -> int:
+        return int(self.tokenizer.eos_token_id)
+
+    def batch(self, examples: Examples, indices: Sequence[int], rng: random.Random | None) -> dict[str, Any]:
+        """Model inputs, labels (-100 on the prompt and padding) and patch labels for ``indices``."""
+        import torch
+
+        pixels, seqs, colours, kinds = [], [], [], []
+        for i in indices:
+            fx = fy = False
+            if rng is not None:
+                fx, fy = rng.random() < 0.5, rng.random() < 0.5
+            px, objects = examples.example(i, fx, fy)
+            row = examples.rows[i]
+            pixels.append(px)
+            seqs.append(self.answer_ids(objects))
+            c, k = patch_labels(objects, row["width"], row["height"], self.grid)
+            colours.append(c)
+            kinds.append(k)
+        n = len(self.prompt_ids) + max(len(s) for s in seqs)
+        pad = int(self.tokenizer.pad_token_id)
+        ids = torch.full((len(seqs), n), pad, dtype=torch.long)
+        labels = torch.full((len(seqs), n), -100, dtype=torch.long)
+        mask = torch.zeros((len(seqs), n), dtype=torch.long)
+        p = len(self.prompt_ids)
+        for b, s in enumerate(seqs):
+            ids[b, :p] = torch.tensor(self.prompt_ids)
+            ids[b, p : p + len(s)] = torch.tensor(s)
+            labels[b, p : p + len(s)] = torch.tensor(s)
+            mask[b, : p + len(s)] = 1
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "labels": labels,
+            "pixel_values": torch.from_numpy(np.stack(pixels)),
+            "patch_colour": torch.from_numpy(np.stack(colours)),
+            "patch_type": torch.from_numpy(np.stack(kinds)),
+        }
+
+
+# ---------------------------------------------------------------------------------------------- training
+
+
+def pick_device(name: str) -> str:
+    """``auto`` -> ``cuda`` if available, else ``cpu``."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+class _Aux:
+    """The auxiliary per-patch heads and the hook that captures the vision tower's last hidden state."""
+
+    def __init__(self, model: Any, hidden: int) -> None:
+        import torch
+
+        self.heads = torch.nn.Linear(hidden, len(COLOR_NAMES) + 1 + len(TYPES) + 1)
+        self.features: Any = None
+        model.model.vision_tower.register_forward_hook(self._hook)
+
+    def _hook(self, module: Any, args: Any, output: Any) -> None:
+        hidden = getattr(output, "hidden_states", None)
+        self.features = hidden[-1] if hidden is not None else output.last_hidden_state
+
+    def loss(self, colour: Any, kind: Any) -> Any:
+        import torch.nn.functional as F  # noqa: N812
+
+        logits = self.heads(self.features[:, 1:])  # drop CLS
+        nc = len(COLOR_NAMES) + 1
+        lc = F.cross_entropy(logits[..., :nc].flatten(0, 1), colour.flatten())
+        lt = F.cross_entropy(logits[..., nc:].flatten(0, 1), kind.flatten())
+        return lc + lt
+
+
+def _lr_lambda(config: TrainConfig) -> Callable[[int], float]:
+    def f(step: int) -> float:
+        if step < config.warmup:
+            return (step + 1) / max(config.warmup, 1)
+        t = (step - config.warmup) / max(config.steps - config.warmup, 1)
+        return config.min_lr_ratio + (1 - config.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+
+    return f
+
+
+def evaluate(model: Any, batcher: Batcher, examples: Examples, batch_size: int, device: str, limit: int) -> float:
+    """Mean answer-token loss over the first ``limit`` examples (no augmentation)."""
+    import torch
+
+    model.eval()
+    total, tokens = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, min(limit, len(examples)), batch_size):
+            idx = list(range(start, min(start + batch_size, limit, len(examples))))
+            b = batcher.batch(examples, idx, None)
+            out = model(
+                input_ids=b["input_ids"].to(device),
+                attention_mask=b["attention_mask"].to(device),
+                pixel_values=b["pixel_values"].to(device),
+                labels=b["labels"].to(device),
+            )
+            n = int((b["labels"][:, 1:] != -100).sum())
+            total += float(out.loss) * n
+            tokens += n
+    model.train()
+    return total / max(tokens, 1)
+
+
+def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSummary:
+    """Train (or resume training) the compact VLM on ``config.data``; save it to ``config.out``.
+
+    Raises:
+        ValueError: no training images of the chosen cameras in ``config.data`` (one line naming the folder).
+    """
+    import torch
+
+    t0 = time.perf_counter()
+    device = pick_device(config.device)
+    if device == "cpu":
+        torch.set_num_threads(config.threads)
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+
+    rows = read_rows(config.data / "train", config.cameras)
+    if not rows:
+        raise ValueError(f"{config.data / 'train' / 'metadata.jsonl'}: no images of cameras {list(config.cameras)}")
+    if config.max_images:
+        rows = rows[: config.max_images]
+    test_rows = read_rows(config.data / "test", config.cameras)[: config.eval_images]
+
+    out = Path(config.out)
+    ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else out / "checkpoint"
+    state_path = ckpt_dir / "state.pt"
+    state = torch.load(state_path, weights_only=False) if config.resume and state_path.exists() else None
+    model = load_model(config.init_from) if state is None and config.init_from is not None else None
+    spec = spec_of(model) if model is not None else ModelSpec(**state["spec"]) if state else config.spec
+    processor = build_processor(spec)
+    if model is None:
+        model = build_model(processor.tokenizer, spec, seed=config.seed)
+    aux = _Aux(model, spec.vision_hidden)
+    if state:
+        model.load_state_dict(state["model"])
+        aux.heads.load_state_dict(state["aux"])
+    model.to(device)
+    aux.heads.to(device)
+    model.train()
+
+    log.info("vlm training: %d train / %d test images, %d params", len(rows), len(test_rows), count_parameters(model))
+    examples = Examples(config.data / "train", rows, processor.image_processor, spec.image_size)
+    test = Examples(config.data / "test", test_rows, processor.image_processor, spec.image_size) if test_rows else None
+    batcher = Batcher(processor, spec)
+
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embed" not in n)]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay + list(aux.heads.parameters()), "weight_decay": config.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=config.lr,
+        betas=(0.9, 0.98),
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
+    rng = random.Random(config.seed)
+    order_rng = np.random.default_rng(config.seed)
+    start = 0
+    if state:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        rng.setstate(state["rng"])
+        order_rng.bit_generator.state = state["order_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        start = int(state["step"])
+        log.info("vlm training: resumed at step %d from %s", start, state_path)
+
+    order: list[int] = []
+    loss_avg = math.nan
+    eval_loss: float | None = None
+
+    def checkpoint(step: int) -> None:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        tmp = ckpt_dir / "state.pt.tmp"
+        torch.save(
+            {
+                "step": step,
+                "spec": spec.model_dump(),
+                "model": model.state_dict(),
+                "aux": aux.heads.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": rng.getstate(),
+                "order_rng": order_rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
+        tmp.replace(state_path)
+
+    for step in range(start, config.steps):
+        if len(order) < config.batch_size:
+            order.extend(order_rng.permutation(len(examples)).tolist())
+        idx, order = order[: config.batch_size], order[config.batch_size :]
+        b = batcher.batch(examples, idx, rng if config.flip else None)
+        out_ = model(
+            input_ids=b["input_ids"].to(device),
+            attention_mask=b["attention_mask"].to(device),
+            pixel_values=b["pixel_values"].to(device),
+            labels=b["labels"].to(device),
+        )
+        loss = out_.loss
+        metrics = {"loss": float(loss.detach())}
+        if config.aux_weight > 0:
+            aux_loss = aux.loss(b["patch_colour"].to(device), b["patch_type"].to(device))
+            loss = loss + config.aux_weight * aux_loss
+            metrics["aux"] = float(aux_loss.detach())
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
+        optimizer.step()
+        scheduler.step()
+        loss_avg = metrics["loss"] if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * metrics["loss"]
+        metrics |= {"loss_avg": loss_avg, "lr": scheduler.get_last_lr()[0]}
+        done = step + 1
+        if test is not None and (done % config.eval_every == 0 or done == config.steps):
+            eval_loss = evaluate(model, batcher, test, config.batch_size, device, config.eval_images)
+            metrics["eval_loss"] = eval_loss
+            log.info("vlm training: step %d eval loss %.4f", done, eval_loss)
+        if done % 50 == 0:
+            log.info(
+                "vlm training: step %d/%d %s", done, config.steps, " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+            )
+        if progress is not None:
+            progress(done, config.steps, metrics)
+        if done % config.checkpoint_every == 0 or done == config.steps:
+            checkpoint(done)
+
+    model.eval()
+    save(model, processor, out)
+    return TrainSummary(
+        out=out,
+        steps=config.steps,
+        start_step=start,
+        examples=(config.steps - start) * config.batch_size,
+        train_images=len(examples),
+        test_images=len(test) if test is not None else 0,
+        params=count_parameters(model),
+        train_loss=loss_avg,
+        eval_loss=eval_loss,
+        seconds=round(time.perf_counter() - t0, 1),
+        device=device,
+    )
+
+
+class RichProgress:
+    """A ``rich`` progress bar as a :data:`ProgressFn` (use as a context manager)."""
+
+    def __init__(self, description: str = "training") -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[info]}"),
+        )
+        self._task = self._progress.add_task(description, total=None, info="")
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._progress.stop()
+
+    def __call__(self, step: int, steps: int, metrics: dict[str, float]) -> None:
+        info = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        self._progress.update(self._task, completed=step, total=steps, info=info)

@@ -1,0 +1,95 @@
+"""``groundsight camera`` as a user runs it: a video file, an RGB-D image folder, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+
+from tests.agent.cli.test_cli import cli
+from tests.perception.test_sources import write_rgbd_folder, write_video
+
+
+@pytest.fixture(scope="module")
+def rgbd(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("rgbd")
+    _, calib = write_rgbd_folder(root / "frames", n=2)
+    return root / "frames", calib
+
+
+def frame_count(path: Path) -> int:
+    cap = cv2.VideoCapture(str(path))
+    try:
+        return int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    finally:
+        cap.release()
+
+
+def test_camera_on_video_file(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    write_video(video, n=8)
+    out = tmp_path / "out"
+    result = cli("camera", "--source", str(video), "--out", str(out), "--instruction", "Put the red block in the bowl.")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = [json.loads(line) for line in (out / "scene_graph.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in lines] == list(range(8))
+    assert "needs depth" in lines[0]["error"]  # an RGB-only video cannot be perceived by the classical perceiver
+    assert frame_count(out / "annotated.mp4") == 8
+    assert "fps" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("plan: none")
+
+
+def test_camera_on_rgbd_folder_with_instruction(tmp_path: Path, rgbd: tuple[Path, Path]) -> None:
+    folder, calib = rgbd
+    out = tmp_path / "out"
+    args = ["camera", "--source", str(folder), "--calibration", str(calib), "--out", str(out)]
+    result = cli(*args, "--instruction", "Put the red block in the blue bowl.", "--max-frames", "5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "plan: pick(red_block) -> place(red_block, inside, blue_bowl) (not executed)"
+    )
+    lines = [json.loads(line) for line in (out / "scene_graph.jsonl").read_text().splitlines()]
+    assert len(lines) == 2 and {"red_block", "blue_bowl", "green_block"} == {o["id"] for o in lines[1]["objects"]}
+    assert frame_count(out / "annotated.mp4") == 2
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "ended" and summary["fps"] > 0
+
+
+def test_camera_max_frames(tmp_path: Path, rgbd: tuple[Path, Path]) -> None:
+    folder, calib = rgbd
+    result = cli(
+        "camera", "--source", str(folder), "--calibration", str(calib), "--out", str(tmp_path), "--max-frames", "1"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len((tmp_path / "scene_graph.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda d: ["--source", str(d / "missing.mp4")], "error: --source: source not found: "),
+        (lambda d: ["--source", str(d), "--calibration", str(d / "bad.yaml")], "bad.yaml: intrinsics.fx: "),
+        (lambda d: ["--source", str(d), "--calibration", str(d / "none.yaml")], "none.yaml: (file): cannot read"),
+        (
+            lambda d: ["--source", str(d), "--perception", "oracle"],
+            "error: --perception: perceiver 'oracle' needs simulator truth",
+        ),
+        (lambda d: ["--source", str(d / "empty")], "error: --source: no images"),
+        (lambda d: ["--source", str(d / "cut.mp4")], "error: --source: cannot open video source"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, make, expected: str) -> None:
+    (tmp_path / "bad.yaml").write_text("intrinsics: {width: 64, height: 48, fx: zero, fy: 5, cx: 1, cy: 1}\n")
+    (tmp_path / "empty").mkdir()
+    write_video(tmp_path / "clip.mp4", n=8)
+    (tmp_path / "cut.mp4").write_bytes((tmp_path / "clip.mp4").read_bytes()[:1000])  # a truncated download
+    cv2.imwrite(str(tmp_path / "0.png"), cv2.UMat(8, 10, cv2.CV_8UC3).get())
+    result = cli("camera", *make(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
