@@ -322,14 +322,21 @@ class ImageFolderSource:
         return Frame(rgb=rgb, depth=depth, intrinsics=k, T_world_cam=self._pose, t=t, camera=self.name)
 
 
-def open_source(
-    source: str | int, calibration: Calibration | None = None, **video_options: Any
-) -> VideoSource | ImageFolderSource:
-    """A source for a command-line ``--source``: a device index (``"0"``), an image folder, a video file or a URL.
+def open_source(source: str | int, calibration: Calibration | None = None, **video_options: Any) -> Any:
+    """A source for a command-line ``--source``: a device index (``"0"``), an image folder, a video file, a URL,
+    or a recorded feed ``bag:PATH`` / ``lerobot:PATH`` (see :mod:`perception.recorded`; their options, such as
+    ``rgb_topic`` or ``camera_key``, go through here and must be None for the other kinds).
 
     Raises:
         CameraError: the file or folder does not exist, or the capture cannot be opened.
     """
+    from groundsight.perception.recorded import RECORDED_OPTIONS, is_recorded_spec, open_recorded
+
+    if is_recorded_spec(source):
+        return open_recorded(str(source), calibration, **video_options)
+    stray = [k for k in RECORDED_OPTIONS if video_options.pop(k, None) is not None]
+    if stray:
+        raise CameraError(f"--{stray[0].replace('_', '-')} applies to bag: and lerobot: sources only, not {source}")
     if isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit()):
         return VideoSource(int(source), calibration, **video_options)
     if is_stream_url(source):
