@@ -14,14 +14,17 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
 
 import owlrl
+import rdflib.plugins.sparql
 from pydantic import BaseModel, ConfigDict
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
+from groundsight.inputs import InputFileError, TimeLimitExceeded, read_text, time_limit
 from groundsight.knowledge.entailment import Entailment
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,17 @@ GS = Namespace("https://groundsight.dev/ontology#")
 SCENE = Namespace("https://groundsight.dev/scene/")
 BASE_ONTOLOGY = "groundsight.ttl"
 BASE_SHAPES = "groundsight.shapes.ttl"
+MAX_USER_TRIPLES = 20_000
+"""Most triples one user Turtle file may hold (inference over more takes minutes)."""
+INFERENCE_SECONDS = 60.0
+"""Time limit of the OWL-RL closure over the ontology and the user's files."""
+QUERY_SECONDS = 10.0
+"""Time limit of one SPARQL query."""
+MAX_ROWS = 10_000
+"""Most rows a SPARQL query returns."""
+
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never fetch a graph named in FROM / FROM NAMED from the web
+
 RELATION_NAMES = {"left_of": "leftOf", "right_of": "rightOf", "in": "inside", "on_top_of": "on"}
 """Scene relation words that differ from the ontology property's local name."""
 _PROPERTY_KEYS = {"mass": GS.typicalMass, "fragile": GS.fragile, "material": GS.material, "capacity": GS.capacity}
@@ -111,9 +125,23 @@ def _parse_turtle(text: str, source: str) -> Graph:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KnowledgeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return read_text(path)
+    except InputFileError as exc:
+        raise KnowledgeError(str(exc)) from None
+
+
+_REMOTE = re.compile(r"(?<![?$:\w-])(SERVICE|LOAD|FROM)\b(?![:-])", re.IGNORECASE)
+_STRINGS_AND_COMMENTS = re.compile(r"\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|<[^>\s]*>|#[^\n]*")
+
+
+def _refuse_remote(query: str) -> None:
+    """Refuse SERVICE, LOAD and FROM: the knowledge graph never reaches the network or loads other graphs."""
+    found = _REMOTE.search(_STRINGS_AND_COMMENTS.sub(" ", query))
+    if found:
+        raise KnowledgeError(
+            f"SPARQL query: {found.group(1).upper()} is not allowed (queries run on the local graph only, "
+            "never over the network)"
+        )
 
 
 def _has_shapes(graph: Graph) -> bool:
@@ -164,6 +192,8 @@ class KnowledgeBase:
 
     def _merge(self, path: Path) -> None:
         graph = _parse_turtle(_read(path), str(path))
+        if len(graph) > MAX_USER_TRIPLES:
+            raise KnowledgeError(f"{path}: too many triples ({len(graph):,}; the limit is {MAX_USER_TRIPLES:,})")
         self._asserted += graph
         if _has_shapes(graph):
             self.shapes += graph
@@ -173,7 +203,12 @@ class KnowledgeBase:
         """OWL-RL closure of ontology + user files, the vocabulary caches, and the query graph with the scene."""
         tbox = Graph()
         tbox += self._asserted
-        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(tbox)
+        closure = owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False)
+        try:
+            with time_limit(INFERENCE_SECONDS, "OWL-RL inference over the knowledge graph"):
+                closure.expand(tbox)
+        except TimeLimitExceeded as exc:
+            raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
         self.ontology = tbox
         self._entailment = Entailment(tbox)
         self._word_class = self._build_word_index()
@@ -412,13 +447,19 @@ class KnowledgeBase:
         The prefixes gs:, rdfs:, skos:, rdf:, owl:, xsd: and scene: are predeclared. A query that does not
         parse, or is not a SELECT, raises :class:`KnowledgeError` with a one-line message.
         """
+        _refuse_remote(query)
         try:
-            result = self.graph.query(_SPARQL_PREFIXES + query)
+            with time_limit(QUERY_SECONDS, "SPARQL query"):
+                result = self.graph.query(_SPARQL_PREFIXES + query)
+                if result.type != "SELECT":
+                    raise KnowledgeError(f"SPARQL query: only SELECT is supported, not {result.type}")
+                return [{str(k): str(v) for k, v in row.asdict().items()} for row in islice(result, MAX_ROWS)]
+        except TimeLimitExceeded as exc:
+            raise KnowledgeError(f"{exc}; narrow it (a cross product of unbound patterns?)") from None
+        except KnowledgeError:
+            raise
         except Exception as exc:  # pyparsing / rdflib raise several exception types
             raise KnowledgeError(f"SPARQL query: invalid: {_query_error(exc)}") from None
-        if result.type != "SELECT":
-            raise KnowledgeError(f"SPARQL query: only SELECT is supported, not {result.type}")
-        return [{str(k): str(v) for k, v in row.asdict().items()} for row in result]
 
     # ---- SHACL validation of world states ---------------------------------------------------------
     def state_graph(

@@ -29,25 +29,26 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from groundsight.inputs import InputFileError, load_yaml_file
 from groundsight.perception.frame import CameraIntrinsics
 from groundsight.perception.validation import describe_error, field_path
 
 
-class CalibrationError(ValueError):
+class CalibrationError(InputFileError):
     """A calibration file is invalid. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
 
-    def __init__(self, path: str | Path, field: str, problem: str) -> None:
-        self.path, self.field, self.problem = str(path), field, problem
-        super().__init__(f"{path}: {field}: {problem}")
+
+MAX_IMAGE_SIDE = 16384
+"""Largest image width or height a calibration may declare, in pixels."""
 
 
 class IntrinsicsSpec(BaseModel):
     """Pinhole intrinsics in pixels."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    width: int = Field(gt=0, le=MAX_IMAGE_SIDE)
+    height: int = Field(gt=0, le=MAX_IMAGE_SIDE)
     fx: float = Field(gt=0)
     fy: float = Field(gt=0)
     cx: float
@@ -57,7 +58,7 @@ class IntrinsicsSpec(BaseModel):
 class Calibration(BaseModel):
     """One camera's calibration; see the module docstring for the file format."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     intrinsics: IntrinsicsSpec
     distortion: list[float] = Field(default_factory=lambda: [0.0] * 5, min_length=5, max_length=5)
@@ -119,16 +120,8 @@ def parse_calibration(data: Any, path: str | Path = "<calibration>") -> Calibrat
 
 def load_calibration(path: str | Path) -> Calibration:
     """Read and validate a calibration YAML file; :class:`CalibrationError` (one line) on any problem."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CalibrationError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CalibrationError(path, where, f"invalid YAML: {problem}") from None
+        data = load_yaml_file(path)
+    except InputFileError as exc:
+        raise CalibrationError(exc.path, exc.field, exc.problem) from None
     return parse_calibration(data, path)

@@ -12,16 +12,26 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from groundsight.inputs import InputFileError, clip, load_yaml_file
 from groundsight.perception.validation import describe_error, field_path
 from groundsight.sim.bodies import COLORS, OBJECT_TYPES, footprint_radius
+from groundsight.sim.scene import PlacementError, PlacementRequest, place_objects
+from groundsight.sim.world import TABLE_CENTRE, TABLE_HALF_EXTENTS
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
 LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over")
 COMBINATORS = ("all", "any", "not")
 PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
+MAX_OBJECTS = 24
+"""Most objects a scene may hold (more do not fit on the table with room to grasp)."""
+PLACEMENT_CHECK_SEEDS = 3
+"""Seeded placements tried at validation: a scene none of them can place is refused before it runs."""
+TABLE_X = (TABLE_CENTRE[0] - TABLE_HALF_EXTENTS[0], TABLE_CENTRE[0] + TABLE_HALF_EXTENTS[0])
+TABLE_Y = (TABLE_CENTRE[1] - TABLE_HALF_EXTENTS[1], TABLE_CENTRE[1] + TABLE_HALF_EXTENTS[1])
 
 
 class _Yaml12Loader(yaml.SafeLoader):
@@ -37,24 +47,30 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputFileError):
     """A scenario file is invalid. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
-
-    def __init__(self, path: str | Path, field: str, problem: str) -> None:
-        self.path, self.field, self.problem = str(path), field, problem
-        super().__init__(f"{path}: {field}: {problem}")
 
 
 class ObjectEntry(BaseModel):
     """One object of the scene."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    id: str | None = None
+    id: str | None = Field(default=None, max_length=64)
     type: str
     color: str
     size: Literal["small", "medium", "large"] = "medium"
     position: tuple[float, float] | None = None
+
+    @field_validator("position")
+    @classmethod
+    def _on_the_table(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (TABLE_X[0] <= v[0] <= TABLE_X[1] and TABLE_Y[0] <= v[1] <= TABLE_Y[1]):
+            raise ValueError(
+                f"({v[0]:.3g}, {v[1]:.3g}) is off the table (x {TABLE_X[0]:.2f}..{TABLE_X[1]:.2f}, "
+                f"y {TABLE_Y[0]:.2f}..{TABLE_Y[1]:.2f} m)"
+            )
+        return v
 
     @field_validator("type")
     @classmethod
@@ -77,17 +93,17 @@ class SceneSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     robot: Literal["panda"] = "panda"
-    objects: list[ObjectEntry] = Field(min_length=1)
+    objects: list[ObjectEntry] = Field(min_length=1, max_length=MAX_OBJECTS)
     randomize: bool = True
 
 
 class Scenario(BaseModel):
     """A scenario: an instruction in a scene, and what counts as passing."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    name: str
-    instruction: str = Field(min_length=1)
+    name: str = Field(max_length=100)
+    instruction: str = Field(min_length=1, max_length=1000)
     scene: SceneSpec
     goal: dict[str, Any] | None = None
     expect: Literal["success", "refuse", "ask"] = "success"
@@ -136,6 +152,7 @@ class Scenario(BaseModel):
                 raise ValueError("goal: a scenario that expects success needs a goal")
         else:
             _check_goal(self.goal, "goal", set(ids))  # type: ignore[arg-type]
+        _check_fits(self.scene)
         return self
 
     @property
@@ -171,8 +188,22 @@ def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
     if key == "stacked" and len(value) < 2:
         raise _FieldProblem(here, "needs at least two object ids, top first")
     for i, oid in enumerate(value):
+        if not isinstance(oid, str):
+            raise _FieldProblem(f"{here}[{i}]", f"must be an object id, got {clip(oid)}")
         if oid not in ids:
             raise _FieldProblem(f"{here}[{i}]", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
+
+
+def _check_fits(scene: SceneSpec) -> None:
+    """Refuse a scene whose objects cannot all be placed: what validates can be built."""
+    requests = [
+        PlacementRequest(o.id or "", o.type, o.color, o.size, *(o.position or (None, None))) for o in scene.objects
+    ]
+    for seed in range(PLACEMENT_CHECK_SEEDS):
+        try:
+            place_objects(requests, np.random.default_rng(seed), randomize=scene.randomize)
+        except PlacementError as exc:
+            raise _FieldProblem("scene.objects", f"the objects do not fit on the table ({exc}, seed {seed})") from None
 
 
 def parse_scenario(data: Any, path: str | Path = "<scenario>") -> Scenario:
@@ -197,16 +228,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (a path, or a packaged name such as ``pick_place/red_block_in_blue_bowl``)."""
     path = resolve_scenario_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(path, "(file)", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(path, where, f"invalid YAML: {problem}") from None
+        data = load_yaml_file(path, loader=_Yaml12Loader)
+    except InputFileError as exc:
+        raise ScenarioError(exc.path, exc.field, exc.problem) from None
     scenario = parse_scenario(data, path)
     scenario._source = str(path.resolve())
     return scenario
