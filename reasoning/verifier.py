@@ -46,6 +46,9 @@ REACH = (0.25, 0.80)
 for the Panda; the robot's skills check exact reachability again with inverse kinematics."""
 MIN_CONFIDENCE = 0.5
 MIN_EVIDENCE_PIXELS = 30
+NAMED_PLACE = "named place"
+"""The camera name of a named place's evidence: a place the host world exports ("the target"), which no camera
+sees; it rests on the host's word, not on pixels (see :mod:`groundsight.agent.hosts`)."""
 GEOMETRY = ("position", "extent", "yaw", "evidence")
 """What a claim the screen confirms takes from its re-measurement (the claim keeps type, colour and size)."""
 
@@ -297,6 +300,9 @@ class Verifier:
     def _grounded(self, obj: SceneObject, frames: Sequence[Frame], scene: Sequence[SceneObject] = ()) -> CheckResult:
         """The object's claim rests on image evidence: confident, enough pixels, colour re-measured (not when
         another object of ``scene`` now rests on it: its box then shows that one)."""
+        if obj.evidence and all(e.camera == NAMED_PLACE for e in obj.evidence):
+            claim = f"{obj.id} is a place the host names"
+            return CheckResult(name="evidence_grounded", claim=claim, passed=True, facts=("named by the host",))
         claim = f"{obj.id} is a {obj.description} seen in the image"
         pixels = sum(e.pixels for e in obj.evidence)
         if obj.confidence < MIN_CONFIDENCE or pixels < MIN_EVIDENCE_PIXELS:
