@@ -1,6 +1,8 @@
-"""Pixel boxes <-> 3D boxes: lifting a 2D detection to the world with depth, and projecting a 3D box back.
+"""Pixel boxes <-> 3D boxes: lifting a 2D detection to the world with depth, projecting a 3D box back, and
+fusing what several cameras saw.
 
-Shared by the perceivers that report 2D boxes (``vlm``) and those that fabricate evidence (``noisy``).
+Shared by the perceivers that report 2D boxes (``vlm``, ``detector``), those that fabricate evidence
+(``noisy``) and, for fusion, ``classical``.
 """
 
 from __future__ import annotations
@@ -133,38 +135,108 @@ def project_box(frame: Frame, position: tuple[float, float, float], extent: tupl
     return clip_box((u.min(), v.min(), u.max() + 1, v.max() + 1), k.width, k.height)
 
 
-def fuse(per_frame: Sequence[Sequence[SceneObject]], distance: float) -> list[SceneObject]:
-    """Merge same colour-and-type objects of different cameras whose centres are closer than ``distance``."""
-    flat = sorted((o for objs in per_frame for o in objs), key=lambda o: (-o.confidence, o.color, o.type))
+def fuse(per_frame: Sequence[Sequence[SceneObject]], distance: float, *, vote_type: bool = False) -> list[SceneObject]:
+    """Merge the views of one object seen by several cameras into one object.
+
+    Objects are taken surest first; each joins the first cluster whose lead (its surest member) it matches
+    and that holds no view from its camera, or starts a cluster. The merged object is the lead with the
+    members' weighted mean position and extent and every member's evidence.
+
+    Args:
+        per_frame: the objects seen by each camera.
+        distance: how close (metres) two views' centres must be to be one object.
+        vote_type: False (2D-box perceivers): views match when colour and type agree and their centres are
+            closer than ``distance``; weights are the confidences; the merged confidence is the best one.
+            True (classical): views match on colour alone, horizontal distance and height difference each
+            under ``distance``; the type is voted (confidence squared times pixels), the views of that type
+            are merged (weights confidence times pixels), and the confidence is the winning vote's share
+            times its best view's.
+    """
+    order = _surest_first_then_place if vote_type else _surest_first
+    matches = _same_colour_nearby if vote_type else _same_name_nearby
+    flat = sorted((o for objs in per_frame for o in objs), key=order)
     clusters: list[list[SceneObject]] = []
     for obj in flat:
         for cluster in clusters:
-            ref = cluster[0]
-            if (
-                (ref.color, ref.type) == (obj.color, obj.type)
-                and math.dist(ref.position, obj.position) < distance
-                and all(e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence)
+            if matches(cluster[0], obj, distance) and all(
+                e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence
             ):
                 cluster.append(obj)
                 break
         else:
             clusters.append([obj])
-    fused = []
-    for cluster in clusters:
-        w = np.array([max(o.confidence, 1e-3) for o in cluster])
-        pos = np.average([o.position for o in cluster], axis=0, weights=w)
-        ext = np.average([o.extent for o in cluster], axis=0, weights=w)
-        fused.append(
-            cluster[0].model_copy(
-                update={
-                    "position": tuple(float(v) for v in pos),
-                    "extent": tuple(float(v) for v in ext),
-                    "confidence": max(o.confidence for o in cluster),
-                    "evidence": tuple(e for o in cluster for e in o.evidence),
-                }
-            )
-        )
-    return fused
+    return [_merge_by_type_vote(c) if vote_type else _merge(c) for c in clusters]
+
+
+def _surest_first(obj: SceneObject) -> tuple[float, str, str]:
+    """Sort key: surest first, then by name (ties keep the cameras' order)."""
+    return (-obj.confidence, obj.color, obj.type)
+
+
+def _surest_first_then_place(obj: SceneObject) -> tuple[float, str, str, tuple[float, float, float]]:
+    """Sort key: surest first, then by name, then by position."""
+    return (-obj.confidence, obj.color, obj.type, obj.position)
+
+
+def _same_name_nearby(lead: SceneObject, obj: SceneObject, distance: float) -> bool:
+    """Same colour and type, 3D centres closer than ``distance``."""
+    return (lead.color, lead.type) == (obj.color, obj.type) and math.dist(lead.position, obj.position) < distance
+
+
+def _same_colour_nearby(lead: SceneObject, obj: SceneObject, distance: float) -> bool:
+    """Same colour, horizontal distance and height difference each under ``distance`` (any type)."""
+    return (
+        lead.color == obj.color
+        and math.dist(lead.position[:2], obj.position[:2]) < distance
+        and abs(lead.position[2] - obj.position[2]) < distance
+    )
+
+
+def _merged(
+    lead: SceneObject,
+    members: Sequence[SceneObject],
+    weights: np.ndarray,
+    confidence: float,
+    evidence_of: Sequence[SceneObject],
+) -> SceneObject:
+    """``lead`` with the members' weighted mean position and extent, ``confidence`` and all evidence."""
+    pos = np.average([o.position for o in members], axis=0, weights=weights)
+    ext = np.average([o.extent for o in members], axis=0, weights=weights)
+    return lead.model_copy(
+        update={
+            "position": tuple(float(v) for v in pos),
+            "extent": tuple(float(v) for v in ext),
+            "confidence": confidence,
+            "evidence": tuple(e for o in evidence_of for e in o.evidence),
+        }
+    )
+
+
+def _merge(cluster: Sequence[SceneObject]) -> SceneObject:
+    """One object of views that agree on colour and type, weighted by confidence."""
+    weights = np.array([max(o.confidence, 1e-3) for o in cluster])
+    return _merged(cluster[0], cluster, weights, max(o.confidence for o in cluster), cluster)
+
+
+def _pixels(obj: SceneObject) -> int:
+    """Pixels of all the object's evidence (at least 1)."""
+    return max(sum(e.pixels for e in obj.evidence), 1)
+
+
+def _merge_by_type_vote(cluster: Sequence[SceneObject]) -> SceneObject:
+    """One object of same-coloured views: the type most views vote for (a sure view counts more than a large
+    one: a cup seen from the side is big but unsure), merged from the views of that type."""
+    weights = np.array([o.confidence**2 * _pixels(o) for o in cluster])
+    weights = weights / weights.sum()
+    votes: dict[str, float] = {}
+    for o, w in zip(cluster, weights, strict=True):
+        votes[o.type] = votes.get(o.type, 0.0) + float(w)
+    best_type = max(sorted(votes), key=lambda t: votes[t])
+    members = [o for o in cluster if o.type == best_type]
+    member_weights = np.array([o.confidence * _pixels(o) for o in members])
+    member_weights = member_weights / member_weights.sum()
+    confidence = round(float(votes[best_type] * max(o.confidence for o in members)), 4)
+    return _merged(members[0], members, member_weights, confidence, cluster)
 
 
 def torch_dtype(name: str | None, device: str, who: str) -> Any:

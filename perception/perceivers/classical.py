@@ -54,6 +54,7 @@ from groundsight.perception.colors import (
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
+from groundsight.perception.perceivers.boxes import fuse
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +346,7 @@ class ClassicalPerceiver:
             if f.depth is None:
                 log.warning("camera %r has no depth; skipped by the classical perceiver", f.camera)
         per_frame = [self.detect(f) for f in usable]
-        objects = per_frame[0] if len(per_frame) == 1 else self._fuse(per_frame)
+        objects = per_frame[0] if len(per_frame) == 1 else fuse(per_frame, self.config.fuse_distance, vote_type=True)
         return Percept(
             objects=assign_ids(objects),
             cameras=[f.camera for f in frames],
@@ -893,50 +894,3 @@ class ClassicalPerceiver:
             confidence=round(blob.confidence, 4),
             evidence=(Evidence(camera=blob.camera, box=blob.box, pixels=blob.pixels),),
         )
-
-    # ------------------------------------------------------------------ fusion
-
-    def _fuse(self, per_frame: list[list[SceneObject]]) -> list[SceneObject]:
-        """Merge same-coloured detections from several cameras whose 3D centres are close."""
-        flat = [o for objs in per_frame for o in objs]
-        flat.sort(key=lambda o: (-o.confidence, o.color, o.type, o.position))
-        clusters: list[list[SceneObject]] = []
-        for obj in flat:
-            for cluster in clusters:
-                ref = cluster[0]
-                if (
-                    ref.color == obj.color
-                    and math.dist(ref.position[:2], obj.position[:2]) < self.config.fuse_distance
-                    and abs(ref.position[2] - obj.position[2]) < self.config.fuse_distance
-                    and all(e.camera != obj.evidence[0].camera for m in cluster for e in m.evidence)
-                ):
-                    cluster.append(obj)
-                    break
-            else:
-                clusters.append([obj])
-        fused = []
-        for cluster in clusters:
-            # Type votes: a sure view counts more than a large one (a cup seen from the side is big but unsure).
-            weights = np.array([o.confidence**2 * max(sum(e.pixels for e in o.evidence), 1) for o in cluster])
-            weights = weights / weights.sum()
-            votes: dict[str, float] = {}
-            for o, w in zip(cluster, weights, strict=True):
-                votes[o.type] = votes.get(o.type, 0.0) + float(w)
-            best_type = max(sorted(votes), key=lambda t: votes[t])
-            members = [o for o in cluster if o.type == best_type]
-            mw = np.array([o.confidence * max(sum(e.pixels for e in o.evidence), 1) for o in members])
-            mw = mw / mw.sum()
-            pos = np.average([o.position for o in members], axis=0, weights=mw)
-            ext = np.average([o.extent for o in members], axis=0, weights=mw)
-            lead = members[0]
-            fused.append(
-                lead.model_copy(
-                    update={
-                        "position": tuple(float(v) for v in pos),
-                        "extent": tuple(float(v) for v in ext),
-                        "confidence": round(float(votes[best_type] * max(o.confidence for o in members)), 4),
-                        "evidence": tuple(e for o in cluster for e in o.evidence),
-                    }
-                )
-            )
-        return fused
