@@ -47,6 +47,7 @@ def make_perceiver(
     device: str = "cpu",
     dtype: str | None = None,
     queries: Sequence[str] | None = None,
+    family: str | None = None,
 ) -> Perceiver:
     """The perceiver called ``name``.
 
@@ -61,6 +62,8 @@ def make_perceiver(
         device: ``vlm``'s or ``detector``'s device (``cpu``, ``cuda``).
         dtype: their dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
         queries: the ``detector``'s query phrases (default: every colour-type phrase of the vocabulary).
+        family: the ``vlm`` model family's adapter (``groundsight.perception.vlm.families``; default: from the
+            model config's ``model_type``).
 
     Raises:
         ValueError: unknown name, ``oracle`` without a truth source, ``detector`` without a model.
@@ -73,7 +76,7 @@ def make_perceiver(
             raise ValueError(
                 f"unknown perceiver {name!r}: no inner perceiver {inner!r}; known inner: {', '.join(known)}"
             )
-        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype, queries=queries)
+        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype, queries=queries, family=family)
         return NoisyPerceiver(base, rate=noise, seed=seed, rates=noise_rates)
     if name == "classical":
         return ClassicalPerceiver()
@@ -84,7 +87,7 @@ def make_perceiver(
     if name == "vlm":
         from groundsight.perception.vlm.perceiver import DEFAULT_VLM, VLMPerceiver
 
-        return VLMPerceiver(model or str(DEFAULT_VLM), device=device, dtype=dtype)
+        return VLMPerceiver(model or str(DEFAULT_VLM), device=device, dtype=dtype, family=family)
     if name == "detector":
         if not model:
             raise ValueError(

@@ -87,6 +87,8 @@ class VLMConfig(BaseModel):
     max_height: float = 0.30
     fuse_distance: float = 0.04
     duplicate_distance: float = 0.02
+    family: str | None = None
+    """The model family's adapter (:mod:`~perception.vlm.families`); None: from the config's ``model_type``."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class Detection2D:
     color: str
     box: tuple[float, float, float, float]
     confidence: float | None = None
+    point: tuple[float, float] | None = None
+    """Where the model pointed (families that answer points, not boxes); ``box`` is then that point."""
 
 
 @dataclass
@@ -218,13 +222,19 @@ class VLMPerceiver:
     name = "vlm"
 
     def __init__(
-        self, model: str | None = None, device: str = "cpu", dtype: str | None = None, config: VLMConfig | None = None
+        self,
+        model: str | None = None,
+        device: str = "cpu",
+        dtype: str | None = None,
+        config: VLMConfig | None = None,
+        family: str | None = None,
     ) -> None:
         base = config.model_dump() if config else {}
         base.update(
             model=model or base.get("model") or str(DEFAULT_VLM),
             device=device,
             dtype=dtype if dtype is not None else base.get("dtype"),
+            family=family or base.get("family"),
         )
         self.config = VLMConfig(**base)
         self.last_errors: list[str] = []
@@ -244,17 +254,24 @@ class VLMPerceiver:
         tokenizer = getattr(self.processor, "tokenizer", None)
         if tokenizer is not None:
             tokenizer.padding_side = "left"  # decoder-only generation pads on the left
-        log.info("vlm: loaded %s (%s) on %s as %s", path, type(self.model).__name__, self.config.device, dtype)
+        from groundsight.perception.vlm.families import family_for
+
+        try:
+            self.family = family_for(getattr(self.model.config, "model_type", None), c.family).bind(self.processor)
+        except ValueError as exc:
+            raise PerceptionError(f"vlm: {exc}") from None
+        log.info(
+            "vlm: loaded %s (%s, family %s) on %s as %s",
+            path, type(self.model).__name__, self.family.name, self.config.device, dtype,
+        )  # fmt: skip
 
     def _prompt(self, frame: Frame) -> str:
         k = frame.intrinsics
-        text = self.config.prompt.format(
-            width=k.width, height=k.height, types=", ".join(TYPES), colors=", ".join(COLOR_NAMES)
-        )
-        if getattr(self.processor, "chat_template", None):
+        text = self.family.prompt(k.width, k.height, self.config.prompt)
+        if self.family.chat and getattr(self.processor, "chat_template", None):
             messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
             return self.processor.apply_chat_template(messages, add_generation_prompt=True)
-        image_token = getattr(self.processor, "image_token", None) or ""
+        image_token = (getattr(self.processor, "image_token", None) or "") if self.family.image_token else ""
         return f"{image_token}{text}"
 
     def generate(self, frames: Sequence[Frame]) -> list[str]:
@@ -269,8 +286,13 @@ class VLMPerceiver:
                 inputs[key] = value.to(self.model.dtype)
         with torch.inference_mode():
             out = self.model.generate(**inputs, max_new_tokens=self.config.max_new_tokens, do_sample=False)
-        new = out[:, inputs["input_ids"].shape[1] :]
-        return [str(s) for s in self.processor.batch_decode(new, skip_special_tokens=True)]
+        new = out if getattr(self.model.config, "is_encoder_decoder", False) else out[:, inputs["input_ids"].shape[1] :]
+        if not self.family.keep_special_tokens:
+            return [str(s) for s in self.processor.batch_decode(new, skip_special_tokens=True)]
+        tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        drop = {t for t in (tokenizer.pad_token, tokenizer.eos_token, tokenizer.bos_token) if t}
+        texts = [str(s) for s in self.processor.batch_decode(new, skip_special_tokens=False)]
+        return [re.sub("|".join(map(re.escape, drop)), "", s).strip() if drop else s for s in texts]
 
     # ------------------------------------------------------------------ perception
 
@@ -308,13 +330,38 @@ class VLMPerceiver:
             for o in kept
         )
 
+    def _resolve(self, frame: Frame, det: Detection2D) -> Detection2D | None:
+        """A point grown into a box (or kept as a small point-only box) and a missing colour read from the
+        pixels; None (recorded) when no colour can be read."""
+        from groundsight.perception.vlm.families import box_from_point, colour_in_box
+
+        c = self.config
+        if det.point is not None:
+            x, y = det.point
+            grown = box_from_point(frame, x, y, table_z=c.table_z, min_height=c.min_height, max_height=c.max_height)
+            if grown is None:
+                self.last_errors.append(f"{frame.camera}: {det.color} {det.type} at ({x:.0f}, {y:.0f}) is point-only")
+                grown = (x - 3, y - 3, x + 4, y + 4)
+            det = Detection2D(det.type, det.color, tuple(float(v) for v in grown), det.confidence, det.point)  # type: ignore[arg-type]
+        if not det.color:
+            box = clip_box(det.box, frame.intrinsics.width, frame.intrinsics.height)
+            color = colour_in_box(frame, box) if box else None
+            if color is None:
+                self.last_errors.append(f"{frame.camera}: {det.type} box {det.box} has no known colour")
+                return None
+            det = Detection2D(det.type, color, det.box, det.confidence, det.point)
+        return det
+
     def objects_from_answer(self, frame: Frame, answer: str) -> list[SceneObject]:
         """Objects (ids not yet assigned) that one answer about one frame names; errors go to ``last_errors``."""
-        parsed = parse_answer(answer)
-        self.last_errors.extend(f"{frame.camera}: {e}" for e in parsed.errors)
         k = frame.intrinsics
+        parsed = self.family.parse(answer, k.width, k.height)
+        self.last_errors.extend(f"{frame.camera}: {e}" for e in parsed.errors)
         out = []
         for det in parsed.detections:
+            det = self._resolve(frame, det)
+            if det is None:
+                continue
             box = clip_box(det.box, k.width, k.height)
             if box is None:
                 self.last_errors.append(f"{frame.camera}: {det.color} {det.type} box {det.box} outside the image")
