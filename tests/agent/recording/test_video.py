@@ -59,3 +59,51 @@ def test_episode_recorder_writes_h264(tmp_path: Path) -> None:
         assert stream.codec_context.name == "h264"
         assert (stream.codec_context.width, stream.codec_context.height) == (242, 180)
         assert sum(1 for _ in container.decode(stream)) == recorder.frames > 1
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+
+def _play_in_chromium(html: Path) -> dict:
+    """Open a page with one <video> in headless Chromium; return what the element reports once it settles."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(html.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => { const v = document.querySelector('video'); return v.error || v.readyState >= 2 }"
+            )
+            return page.evaluate(
+                "() => { const v = document.querySelector('video');"
+                " return {error: v.error && v.error.code, width: v.videoWidth, ready: v.readyState} }"
+            )
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("pyav", [True, False])
+def test_h264_plays_in_headless_chromium_and_mp4v_does_not(
+    pyav: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not pyav:
+        monkeypatch.setitem(sys.modules, "av", None)
+    with H264Writer(tmp_path / "clip.mp4", fps=10) as writer:
+        for i in range(8):
+            writer.write(_moving_square(i))
+    html = tmp_path / "page.html"
+    html.write_text('<!doctype html><video src="clip.mp4" muted preload="auto"></video>')
+    state = _play_in_chromium(html)
+    if pyav:
+        assert state == {"error": None, "width": 160, "ready": state["ready"]} and state["ready"] >= 2
+    else:  # the fallback's MPEG-4 part 2 is what browsers refuse: the reason for H.264
+        assert state["error"] == 4 and state["width"] == 0
