@@ -1,8 +1,13 @@
-"""One-line descriptions of pydantic validation errors, for every file format (``FILE: FIELD: PROBLEM``)."""
+"""One-line descriptions of pydantic validation errors: per error for every file format (``FILE: FIELD: PROBLEM``),
+and a whole error as one line for tool calls and model answers (:func:`error_line`)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from groundsight.inputs import clip
+
+from pydantic import ValidationError
 
 _SHOW_INPUT = ("float_parsing", "float_type", "int_parsing", "int_type", "list_type")
 
@@ -23,5 +28,21 @@ def describe_error(error: dict[str, Any]) -> str:
         return "unknown field"
     msg = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] in _SHOW_INPUT:
-        return f"{msg} (got {error.get('input')!r})"
+        return f"{msg} (got {clip(error.get('input'))})"
     return msg
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """``text`` with its whitespace runs collapsed to single spaces, cut to ``limit`` characters (``...``)."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def error_line(exc: ValidationError) -> str:
+    """A pydantic error as one line: the first error's dotted field path and message, and how many more there are
+    (``b: Field required (and 1 more)``)."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return one_line(f"{loc + ': ' if loc else ''}{first['msg']}{more}")

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.objects import Percept
+from groundsight.perception.validation import error_line, one_line
 from groundsight.reasoning.language import InstructionError
 from groundsight.reasoning.logical_form import HandOver, Program, Put, Sort, Stack
 from groundsight.reasoning.reasoner import Relations, RulesReasoner
@@ -198,20 +199,6 @@ def first_json_object(text: str) -> str | None:
     return None
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def validation_error_line(exc: ValidationError) -> str:
-    """A pydantic error as one line: the first error's field path and message, and how many more there are."""
-    errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return _one_line(f"{loc + ': ' if loc else ''}{first['msg']}{more}")
-
-
 def parse_proposal(text: str) -> tuple[LLMProposal | None, str | None]:
     """The proposal in a model's text answer (its first balanced JSON object), or None and a one-line error."""
     block = first_json_object(text)
@@ -229,7 +216,7 @@ def validate_proposal(data: Any) -> tuple[LLMProposal | None, str | None]:
     try:
         return LLMProposal.model_validate(data), None
     except ValidationError as exc:
-        return None, validation_error_line(exc)
+        return None, error_line(exc)
 
 
 def _text(message: BaseMessage) -> str:
@@ -239,9 +226,10 @@ def _text(message: BaseMessage) -> str:
     return "".join(c if isinstance(c, str) else str(c.get("text", "")) for c in content)
 
 
-def _error_line(exc: BaseException) -> str:
+def _exception_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return _one_line(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
+    return one_line(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
 
 
 # ---- the reasoner --------------------------------------------------------------------------------------------
@@ -339,13 +327,13 @@ class LLMReasoner:
                         out = tool.invoke(call["args"])
                         result = out if isinstance(out, str) else json.dumps(out, default=str)
                     except Exception as exc:  # noqa: BLE001 - a tool's failure is reported to the model
-                        result = f"error: {_error_line(exc)}"
+                        result = f"error: {_exception_line(exc)}"
                 messages.append(ToolMessage(content=result, tool_call_id=call["id"] or "", name=call["name"]))
                 steps.append(
-                    ThoughtStep(kind="llm", text=f"Attempt {n}: tool {call['name']}({args}) -> {_one_line(result)}")
+                    ThoughtStep(kind="llm", text=f"Attempt {n}: tool {call['name']}({args}) -> {one_line(result)}")
                 )
             for bad in invalid:
-                result = f"error: the call could not be read: {_one_line(bad.get('error') or bad.get('args'))}"
+                result = f"error: the call could not be read: {one_line(bad.get('error') or bad.get('args'))}"
                 messages.append(
                     ToolMessage(content=result, tool_call_id=bad.get("id") or "", name=bad.get("name") or "")
                 )
@@ -411,7 +399,7 @@ class LLMReasoner:
             try:
                 answer = self._ask(messages, tooling, history, attempt)
             except Exception as exc:  # noqa: BLE001 - a model failure is recorded, never raised
-                last_error = f"the model failed: {_error_line(exc)}"
+                last_error = f"the model failed: {_exception_line(exc)}"
                 log.warning("llm attempt %d: %s", attempt, last_error)
                 history.append(ThoughtStep(kind="llm", text=f"Attempt {attempt}: {last_error}."))
                 break  # a connection or device error does not heal with feedback

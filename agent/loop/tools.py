@@ -46,6 +46,7 @@ from groundsight.knowledge.base import KnowledgeError
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Percept, SceneObject
 from groundsight.perception.relations import RELATIONS
+from groundsight.perception.validation import error_line, one_line
 from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for
 
 log = logging.getLogger(__name__)
@@ -68,26 +69,12 @@ class ToolError(ValueError):
     """A tool cannot be found, built, loaded or called; the message is one line naming the tool (and field)."""
 
 
-def _one_line(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
 def _error_text(exc: BaseException) -> str:
     """An exception as one line: our own errors by their message, others with their type."""
     if isinstance(exc, ToolError | KnowledgeError):
-        return _one_line(exc)
-    detail = _one_line(exc)
+        return one_line(exc)
+    detail = one_line(exc)
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def validation_line(exc: ValidationError) -> str:
-    """A pydantic error as one line: the first error's field and message, and how many more there are."""
-    errors = exc.errors()
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return _one_line(f"{loc + ': ' if loc else ''}{first['msg']}{more}")
 
 
 # ---- context -------------------------------------------------------------------------------------------------
@@ -138,7 +125,7 @@ class Tool(BaseModel):
         try:
             args = self.args_model.model_validate(kwargs)
         except ValidationError as exc:
-            raise ToolError(f"tool {self.name}: {validation_line(exc)}") from None
+            raise ToolError(f"tool {self.name}: {error_line(exc)}") from None
         return {name: getattr(args, name) for name in type(args).model_fields}
 
     def call(self, ctx: ToolContext, **kwargs: Any) -> Any:
@@ -433,8 +420,8 @@ def _structured(t: Tool, ctx: ToolContext) -> StructuredTool:
         name=t.name,
         description=t.description,
         args_schema=t.args_model,
-        handle_tool_error=lambda exc: f"error: {_one_line(exc)}",
-        handle_validation_error=lambda exc: f"error: tool {t.name}: {validation_line(exc)}",
+        handle_tool_error=lambda exc: f"error: {one_line(exc)}",
+        handle_validation_error=lambda exc: f"error: tool {t.name}: {error_line(exc)}",
     )
 
 
