@@ -9,10 +9,13 @@
        +-- re-look: evidence too weak, an action failed, or its effect was not observed (bounded)
                                                       +-> failed (retries or step budget exhausted)
 
-Nodes close over a :class:`Runtime` that holds what cannot be checkpointed (cameras, robot, models);
-the state itself is a pydantic model stored by the checkpointer after every step. ``needs_clarification``
-pauses the run with :func:`langgraph.types.interrupt`; resuming it with ``Command(resume=answer)`` binds
-the ambiguous phrase to the object the answer picks and reasons again.
+The nodes are the methods of :class:`LoopNodes`, bound to a :class:`Runtime` that holds what cannot be
+checkpointed (cameras, robot, models); the state itself is a pydantic model stored by the checkpointer after
+every step. Each node names the next one in ``route``; its router (``after_perceive``, ...) may return only the
+targets of its ``Literal`` type, which is also its ``path_map``, so the compiled graph holds exactly the
+transitions of :data:`EDGES` (drawn in ``docs/graph.mmd`` by ``get_graph().draw_mermaid()``).
+``needs_clarification`` pauses the run with :func:`langgraph.types.interrupt`; resuming it with
+``Command(resume=answer)`` binds the ambiguous phrase to the object the answer picks and reasons again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, get_args, get_type_hints
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
@@ -114,6 +117,111 @@ class Runtime:
         return relations
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# The transitions. Every node writes the next node's name into ``route`` (it is part of the trace); its router reads
+# it back and may only return the targets of its ``Literal`` type, which are also its ``path_map``: the compiled
+# graph has exactly these edges (LangGraph draws an edge to every node for a router without a path map).
+
+AfterPerceive = Literal["reason", "failed"]
+AfterReason = Literal["verify", "failed"]
+AfterVerify = Literal["act", "succeeded", "needs_clarification", "perceive", "reason", "refused", "failed"]
+AfterClarification = Literal["reason", "needs_clarification", "failed"]
+AfterAct = Literal["observe", "perceive", "failed"]
+AfterObserve = Literal["act", "succeeded", "perceive", "failed"]
+
+
+def after_perceive(state: AgentState) -> AfterPerceive:
+    """``perceive`` -> ``reason``."""
+    return _follow(state, AfterPerceive)
+
+
+def after_reason(state: AgentState) -> AfterReason:
+    """``reason`` -> ``verify``."""
+    return _follow(state, AfterReason)
+
+
+def after_verify(state: AgentState) -> AfterVerify:
+    """``verify`` -> ``act`` (checks passed), ``succeeded`` (the goal already holds), ``needs_clarification``
+    (an ambiguous referent), ``perceive`` (the evidence is too weak: look again), ``refused``, or ``reason``
+    (without verification: take the first candidate of an ambiguous referent)."""
+    return _follow(state, AfterVerify)
+
+
+def after_clarification(state: AgentState) -> AfterClarification:
+    """``needs_clarification`` -> ``reason`` with the person's choice, or ask again when the answer picks none."""
+    return _follow(state, AfterClarification)
+
+
+def after_act(state: AgentState) -> AfterAct:
+    """``act`` -> ``observe`` its effect, or ``perceive`` again when the skill failed (a retry)."""
+    return _follow(state, AfterAct)
+
+
+def after_observe(state: AgentState) -> AfterObserve:
+    """``observe`` -> ``act`` (next plan step), ``succeeded`` (every goal atom observed), or ``perceive`` (a
+    doubtful look, a missing effect or goal: look again or retry)."""
+    return _follow(state, AfterObserve)
+
+
+ROUTERS: dict[str, Callable[[AgentState], str]] = {
+    "perceive": after_perceive,
+    "reason": after_reason,
+    "verify": after_verify,
+    "needs_clarification": after_clarification,
+    "act": after_act,
+    "observe": after_observe,
+}
+"""Each node's router; every non-terminal route may also become ``failed`` when the step budget is spent."""
+
+EDGES: frozenset[tuple[str, str]] = frozenset(
+    {
+        (START, "perceive"),
+        ("perceive", "reason"),
+        ("perceive", "failed"),
+        ("reason", "verify"),
+        ("reason", "failed"),
+        ("verify", "act"),
+        ("verify", "succeeded"),
+        ("verify", "needs_clarification"),
+        ("verify", "perceive"),
+        ("verify", "reason"),
+        ("verify", "refused"),
+        ("verify", "failed"),
+        ("needs_clarification", "reason"),
+        ("needs_clarification", "needs_clarification"),
+        ("needs_clarification", "failed"),
+        ("act", "observe"),
+        ("act", "perceive"),
+        ("act", "failed"),
+        ("observe", "act"),
+        ("observe", "succeeded"),
+        ("observe", "perceive"),
+        ("observe", "failed"),
+        ("succeeded", END),
+        ("failed", END),
+        ("refused", END),
+    }
+)
+"""The documented transitions of the loop, ``(source, target)``; the compiled graph has exactly these."""
+
+
+def _follow(state: AgentState, targets: Any) -> Any:
+    """``state.route`` when it is one of the ``Literal`` ``targets``; anything else is a bug in the node."""
+    allowed = get_args(targets)
+    if state.route not in allowed:
+        raise ValueError(f"route {state.route!r} is not a transition of this node (allowed: {', '.join(allowed)})")
+    return state.route
+
+
+def path_map(router: Callable[[AgentState], str]) -> dict[str, str]:
+    """The targets ``router`` may return (its ``Literal`` return type), as LangGraph's ``path_map``."""
+    return {target: target for target in get_args(get_type_hints(router)["return"])}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The nodes.
+
+
 def _go(state: AgentState, route: str, **update: Any) -> dict[str, Any]:
     """An update that moves to ``route``, or to ``failed`` when the step budget is spent."""
     steps = state.steps + 1
@@ -133,83 +241,104 @@ def _effect(step: PlanStep) -> Atom | None:
     return None
 
 
-def build_graph(rt: Runtime) -> StateGraph:
-    """The uncompiled graph; compile it with a checkpointer."""
+def _ambiguous_key(thought: Thought) -> str:
+    return next(b.key for b in thought.bindings if b.problem == "ambiguous")
 
-    def go(state: AgentState, route: str, **update: Any) -> dict[str, Any]:
-        # the robot calls completed so far go into every checkpoint: a resumed run replays exactly those
-        return _go(state, route, robot_calls=getattr(rt.robot, "count", state.robot_calls), **update)
 
-    def perceive(state: AgentState) -> dict[str, Any]:
+class LoopNodes:
+    """The node functions of the graph, bound to one :class:`Runtime`; each returns a state update whose
+    ``route`` names the next node."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def go(self, state: AgentState, route: str, **update: Any) -> dict[str, Any]:
+        """:func:`_go`, recording the robot calls completed so far (what a resumed run replays)."""
+        return _go(state, route, robot_calls=getattr(self.rt.robot, "count", state.robot_calls), **update)
+
+    def perceive(self, state: AgentState) -> dict[str, Any]:
+        """Look (keeping the ids of the previous percept once the robot has acted) and screen the claims."""
         keep = state.percept if state.actions else None
-        percept, relations, screen = rt.look(keep, state.expected)
-        return go(
+        percept, relations, screen = self.rt.look(keep, state.expected)
+        return self.go(
             state,
             "reason",
             percept=percept,
             relations=relations,
             looks=state.looks + 1,
             expected={},
-            frame_files=rt.frame_files,
+            frame_files=self.rt.frame_files,
             screen=screen.checks,
             doubtful=screen.doubtful,
         )
 
-    def reason(state: AgentState) -> dict[str, Any]:
+    def reason(self, state: AgentState) -> dict[str, Any]:
+        """Think about the instruction, or plan again from here once the robot has acted."""
         assert state.percept is not None
-        holding = state.held if state.held and rt.robot.holding else None
+        holding = state.held if state.held and self.rt.robot.holding else None
         if state.actions and state.thought is not None and state.thought.goal:
             # the bindings were settled before the robot moved anything: keep them, plan again from here
             thought = _with_step(state.thought, ThoughtStep(kind="plan", text="Planning again from the new view."))
-            thought = rt.reasoner.replan(thought, state.percept, state.relations, holding)
+            thought = self.rt.reasoner.replan(thought, state.percept, state.relations, holding)
         else:
-            thought = rt.reasoner.think(state.instruction, state.percept, state.relations, state.answers, holding)
-        return go(state, "verify", thought=thought, plan_index=0, question=None, held=holding)
+            thought = self.rt.reasoner.think(state.instruction, state.percept, state.relations, state.answers, holding)
+        return self.go(state, "verify", thought=thought, plan_index=0, question=None, held=holding)
 
-    def verify(state: AgentState) -> dict[str, Any]:
+    def verify(self, state: AgentState) -> dict[str, Any]:
+        """Check the thought (and roll the plan out on the twin); act, ask, look again or refuse."""
         assert state.thought is not None and state.percept is not None
-        checks = rt.verifier.check(state.thought, state.percept, rt.frames, doubtful=state.doubtful)
-        if rt.twin is not None and state.thought.plan and decide(checks) is None:
-            checks.append(rt.twin(state.thought, state.percept))
+        checks = self.rt.verifier.check(state.thought, state.percept, self.rt.frames, doubtful=state.doubtful)
+        if self.rt.twin is not None and state.thought.plan and decide(checks) is None:
+            checks.append(self.rt.twin(state.thought, state.percept))
         # without verification the screen's verdicts are recorded as what would have stopped the agent
-        failed = decide(checks) if rt.verify else decide([*checks, *state.screen])
+        failed = decide(checks) if self.rt.verify else decide([*checks, *state.screen])
         verdict = "all checks passed" if failed is None else f"check {failed.name} failed: {failed.reason}"
         step = ThoughtStep(kind="verify", text=verdict[0].upper() + verdict[1:] + ".", checks=[*state.screen, *checks])
         thought = _with_step(state.thought, step)
         update: dict[str, Any] = {"thought": thought, "checks": checks}
-        if failed is not None and not rt.verify:
-            return _unverified(state, thought, failed, update)
+        if failed is not None and not self.rt.verify:
+            return self._unverified(state, thought, failed, update)
         if failed is None:
             if not thought.plan:
-                return go(state, "succeeded", reason="the goal already holds; nothing to do", **update)
-            return go(state, "act", **update)
+                return self.go(state, "succeeded", reason="the goal already holds; nothing to do", **update)
+            return self.go(state, "act", **update)
+        return self._failed_check(state, thought, failed, update)
+
+    def _failed_check(
+        self, state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A check failed with verification on: ask, look again (bounded) or refuse, as the check says."""
         if failed.on_fail == "ask":
-            key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
-            return go(
+            return self.go(
                 state,
                 "needs_clarification",
                 status="needs_clarification",
                 question=failed.reason,
                 reason=failed.reason,
-                asking=key,
+                asking=_ambiguous_key(thought),
                 **update,
             )
         if failed.on_fail == "reperceive" and state.relooks < state.max_looks:
-            return go(state, "perceive", reason=f"looking again: {failed.reason}", relooks=state.relooks + 1, **update)
-        return go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
+            why = f"looking again: {failed.reason}"
+            return self.go(state, "perceive", reason=why, relooks=state.relooks + 1, **update)
+        return self.go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
 
-    def _unverified(state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]) -> dict[str, Any]:
+    def _unverified(
+        self, state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]
+    ) -> dict[str, Any]:
         """Ablation without verification: act on the first candidate and on any plan, whatever failed."""
         if failed.on_fail == "ask" and state.asking is None:
-            key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
+            key = _ambiguous_key(thought)
             answers = {**state.answers, key: [failed.candidates[0]]}
             why = f"not verified: taking {failed.candidates[0]} for {key}"
-            return go(state, "reason", answers=answers, reason=why, **update)
+            return self.go(state, "reason", answers=answers, reason=why, **update)
         if thought.plan:
-            return go(state, "act", reason=f"not verified: acting although {failed.name} failed", **update)
-        return go(state, "refused", reason=f"{failed.name}: {failed.reason} (and there is no plan to act on)", **update)
+            return self.go(state, "act", reason=f"not verified: acting although {failed.name} failed", **update)
+        why = f"{failed.name}: {failed.reason} (and there is no plan to act on)"
+        return self.go(state, "refused", reason=why, **update)
 
-    def needs_clarification(state: AgentState) -> dict[str, Any]:
+    def needs_clarification(self, state: AgentState) -> dict[str, Any]:
+        """Pause with the question (:func:`~langgraph.types.interrupt`); bind the answer's object and reason."""
         assert state.thought is not None and state.percept is not None and state.asking is not None
         binding = state.thought.binding(state.asking)
         assert binding is not None
@@ -222,9 +351,9 @@ def build_graph(rt: Runtime) -> StateGraph:
                 + ", ".join(binding.candidates)
                 + "?"
             )
-            return go(state, "needs_clarification", question=question, reason=question)
+            return self.go(state, "needs_clarification", question=question, reason=question)
         answers = {**state.answers, state.asking: [chosen.id]}
-        return go(
+        return self.go(
             state,
             "reason",
             status="running",
@@ -234,20 +363,21 @@ def build_graph(rt: Runtime) -> StateGraph:
             reason=f"you meant {chosen.id}",
         )
 
-    def act(state: AgentState) -> dict[str, Any]:
+    def act(self, state: AgentState) -> dict[str, Any]:
+        """Execute the current plan step on the robot; observe it, or go home and retry when it failed."""
         assert state.thought is not None and state.percept is not None
         step = state.thought.plan[state.plan_index]
         expected = dict(state.expected)
         obj = state.percept.by_id(step.object)
         if step.skill == "pick":
             grasp = grasp_of(obj, obj.yaw)
-            result = rt.robot.pick(grasp.position, grasp.extent, grasp.yaw)
+            result = self.rt.robot.pick(grasp.position, grasp.extent, grasp.yaw)
         elif step.skill == "place":
             point = release_point_for(step, obj, state.percept.objects)
             expected[step.object] = (point[0], point[1])
-            result = rt.robot.place(point)
+            result = self.rt.robot.place(point)
         else:
-            result = rt.robot.handover()
+            result = self.rt.robot.handover()
         record = ActionRecord(
             step=step.text,
             skill=result.skill,
@@ -259,115 +389,113 @@ def build_graph(rt: Runtime) -> StateGraph:
         )
         actions = [*state.actions, record]
         if result.ok:
-            return go(state, "observe", actions=actions, expected=expected, relooks=0)
-        rt.robot.home()
-        return _retry(
-            state, f"{step.text} failed: {result.reason}: {result.message}", actions=actions, expected=expected
-        )
+            return self.go(state, "observe", actions=actions, expected=expected, relooks=0)
+        self.rt.robot.home()
+        why = f"{step.text} failed: {result.reason}: {result.message}"
+        return self._retry(state, why, actions=actions, expected=expected)
 
-    def observe(state: AgentState) -> dict[str, Any]:
+    def observe(self, state: AgentState) -> dict[str, Any]:
+        """Check the step's effect (the gripper, or a new look); go on, look again, retry, or finish."""
         assert state.thought is not None and state.percept is not None
         step = state.thought.plan[state.plan_index]
-        update: dict[str, Any] = {}
+        check, update = self._effect_check(state, step)
+        checks = [*state.checks, check]
+        if not check.passed and self._doubt(state, update):
+            why = f"looking again: {check.name}: {check.reason}"
+            return self.go(state, "perceive", reason=why, checks=checks, relooks=state.relooks + 1, **update)
+        if not check.passed:
+            self.rt.robot.home()
+            return self._retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
+        if state.plan_index + 1 < len(state.thought.plan):
+            return self.go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
+        return self._after_last_step(state, checks, update)
+
+    def _effect_check(self, state: AgentState, step: PlanStep) -> tuple[CheckResult, dict[str, Any]]:
+        """Did ``step`` do what it should? A pick or handover asks the gripper; a place looks again."""
+        assert state.percept is not None
         if step.skill in ("pick", "handover"):
             check = CheckResult(
                 name="effect_observed",
                 claim=f"{step.effects[0] if step.effects else 'holding'} after {step.text}",
-                passed=rt.robot.holding,
+                passed=self.rt.robot.holding,
                 reason="the gripper is empty",
                 on_fail="reperceive",
             )
-            update["held"] = step.object if rt.robot.holding else None
-        else:
-            percept, relations, screen = rt.look(state.percept, state.expected)
-            update.update(screen=screen.checks, doubtful=screen.doubtful)
-            effect = _effect(step)
-            check = (
-                rt.verifier.effect_observed(effect, percept)
-                if effect is not None
-                else CheckResult(
-                    name="effect_observed",
-                    claim=f"{step.object} set down on the table",
-                    passed=step.object in percept.ids,
-                    reason=f"after the action I cannot find {step.object}",
-                    on_fail="reperceive",
-                )
+            return check, {"held": step.object if self.rt.robot.holding else None}
+        percept, relations, screen = self.rt.look(state.percept, state.expected)
+        effect = _effect(step)
+        check = (
+            self.rt.verifier.effect_observed(effect, percept)
+            if effect is not None
+            else CheckResult(
+                name="effect_observed",
+                claim=f"{step.object} set down on the table",
+                passed=step.object in percept.ids,
+                reason=f"after the action I cannot find {step.object}",
+                on_fail="reperceive",
             )
-            update.update(
-                percept=percept,
-                relations=relations,
-                held=None,
-                expected={},
-                frame_files=rt.frame_files,
-                looks=state.looks + 1,
-            )
-        checks = [*state.checks, check]
-        if not check.passed and _doubt(state, update):
-            why = f"looking again: {check.name}: {check.reason}"
-            return go(state, "perceive", reason=why, checks=checks, relooks=state.relooks + 1, **update)
-        if not check.passed:
-            rt.robot.home()
-            return _retry(state, f"{check.name}: {check.reason}", checks=checks, **update)
-        if state.plan_index + 1 < len(state.thought.plan):
-            return go(state, "act", plan_index=state.plan_index + 1, checks=checks, **update)
-        final = _goal_observed(state.thought, update.get("percept", state.percept), rt.robot.holding)
+        )
+        return check, {
+            "screen": screen.checks,
+            "doubtful": screen.doubtful,
+            "percept": percept,
+            "relations": relations,
+            "held": None,
+            "expected": {},
+            "frame_files": self.rt.frame_files,
+            "looks": state.looks + 1,
+        }
+
+    def _after_last_step(self, state: AgentState, checks: list[CheckResult], update: dict[str, Any]) -> dict[str, Any]:
+        """The plan is done: succeed when every goal atom is observed, else look again or retry."""
+        assert state.thought is not None and state.percept is not None
+        final = _goal_observed(state.thought, update.get("percept", state.percept), self.rt.robot.holding)
         checks.append(final)
-        if not final.passed and _doubt(state, update):
-            return go(
-                state,
-                "perceive",
-                reason=f"looking again: {final.name}: {final.reason}",
-                checks=checks,
-                plan_index=state.plan_index + 1,
-                relooks=state.relooks + 1,
-                **update,
+        done = state.plan_index + 1
+        if not final.passed and self._doubt(state, update):
+            why = f"looking again: {final.name}: {final.reason}"
+            return self.go(
+                state, "perceive", reason=why, checks=checks, plan_index=done, relooks=state.relooks + 1, **update
             )
         if not final.passed:
-            return _retry(
-                state, f"{final.name}: {final.reason}", checks=checks, plan_index=state.plan_index + 1, **update
-            )
-        return go(
-            state,
-            "succeeded",
-            plan_index=state.plan_index + 1,
-            checks=checks,
-            reason=f"observed {final.claim}",
-            **update,
-        )
+            return self._retry(state, f"{final.name}: {final.reason}", checks=checks, plan_index=done, **update)
+        why = f"observed {final.claim}"
+        return self.go(state, "succeeded", plan_index=done, checks=checks, reason=why, **update)
 
-    def _doubt(state: AgentState, update: dict[str, Any]) -> bool:
+    def _doubt(self, state: AgentState, update: dict[str, Any]) -> bool:
         """After a failed observation: was the look itself doubtful, and may the agent look again?"""
-        return rt.verify and bool(update.get("doubtful")) and state.relooks < state.max_looks
+        return self.rt.verify and bool(update.get("doubtful")) and state.relooks < state.max_looks
 
-    def _retry(state: AgentState, why: str, **update: Any) -> dict[str, Any]:
+    def _retry(self, state: AgentState, why: str, **update: Any) -> dict[str, Any]:
+        """Perceive and plan again after a failure, or give up when the retries are spent."""
         if state.retries < state.max_retries:
-            return go(state, "perceive", retries=state.retries + 1, reason=f"re-planning after: {why}", **update)
-        return go(state, "failed", reason=f"gave up after {state.retries} retries: {why}", **update)
+            return self.go(state, "perceive", retries=state.retries + 1, reason=f"re-planning after: {why}", **update)
+        return self.go(state, "failed", reason=f"gave up after {state.retries} retries: {why}", **update)
 
-    def terminal(status: str) -> Callable[[AgentState], dict[str, Any]]:
-        def node(state: AgentState) -> dict[str, Any]:
-            return {"status": status, "steps": state.steps + 1, "route": ""}
 
-        node.__name__ = status
-        return node
+def _terminal(status: str) -> Callable[[AgentState], dict[str, Any]]:
+    """The node that ends the run with ``status``."""
 
+    def node(state: AgentState) -> dict[str, Any]:
+        return {"status": status, "steps": state.steps + 1, "route": ""}
+
+    node.__name__ = status
+    return node
+
+
+def build_graph(rt: Runtime) -> StateGraph:
+    """The uncompiled graph over ``rt``, with exactly the transitions of :data:`EDGES`; compile it with a
+    checkpointer."""
+    nodes = LoopNodes(rt)
     graph = StateGraph(AgentState)
-    for name, fn in (
-        ("perceive", perceive),
-        ("reason", reason),
-        ("verify", verify),
-        ("act", act),
-        ("observe", observe),
-        ("needs_clarification", needs_clarification),
-    ):
-        graph.add_node(name, fn)
+    for name in NODES:
+        graph.add_node(name, getattr(nodes, name))
     for status in ENDS:
-        graph.add_node(status, terminal(status))
+        graph.add_node(status, _terminal(status))
         graph.add_edge(status, END)
     graph.add_edge(START, "perceive")
-    targets = {name: name for name in (*NODES, *ENDS)}
     for name in NODES:
-        graph.add_conditional_edges(name, lambda s: s.route, targets)
+        graph.add_conditional_edges(name, ROUTERS[name], path_map(ROUTERS[name]))
     return graph
 
 

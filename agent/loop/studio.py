@@ -4,7 +4,7 @@
 config; its ``configurable`` may name a ``scenario`` file, a ``seed``, a ``perception`` and a ``reasoner``
 (default: the demo scenario, seed 0, classical, rules). The graph is compiled without a checkpointer: the
 server brings its own, so ``needs_clarification`` interrupts and resumes from Studio. The input is an
-:class:`~agent.state.AgentState`; at least ``{"instruction": "Put the red block in the blue bowl."}``.
+:class:`~groundsight.agent.loop.state.AgentState`; at least ``{"instruction": "Put the red block in the blue bowl."}``.
 """
 
 from __future__ import annotations
