@@ -33,7 +33,7 @@ class InputFileError(ValueError):
     """A file cannot be read as the format it should be. ``str()`` is one line: ``FILE: FIELD: PROBLEM``."""
 
     def __init__(self, path: str | Path, field: str, problem: str) -> None:
-        self.path, self.field, self.problem = str(path), field, one_line(problem, 300)
+        self.path, self.field, self.problem = str(path), field, one_line(problem, 200)
         super().__init__(f"{path}: {field}: {self.problem}")
 
 
@@ -111,6 +111,8 @@ def load_yaml(text: str, path: str | Path, loader: type[yaml.SafeLoader] = yaml.
     """Parse YAML text safely: duplicate keys, nesting past :data:`MAX_DEPTH`, aliases and syntax errors are
     :class:`InputFileError` naming the line."""
     strict = strict_loader(loader)
+    if _flow_depth(text) > MAX_DEPTH:
+        raise InputFileError(path, "(yaml)", f"nested deeper than {MAX_DEPTH} levels")
     try:
         node = yaml.compose(text, Loader=strict)  # noqa: S506 - a SafeLoader subclass
         if node is None:
@@ -127,6 +129,20 @@ def load_yaml(text: str, path: str | Path, loader: type[yaml.SafeLoader] = yaml.
         raise InputFileError(path, where, f"invalid YAML: {problem}") from None
     except RecursionError:
         raise InputFileError(path, "(yaml)", "nested too deeply") from None
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` outside quoted strings (checked before parsing: PyYAML recurses, and a
+    document 5,000 brackets deep takes seconds to fail)."""
+    depth = deepest = 0
+    for token in re.finditer(r"\"(?:[^\"\\]|\\.)*\"|'[^']*'|[\[\]{}]", text):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif bracket in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _has_alias(text: str, loader: type[yaml.SafeLoader]) -> bool:

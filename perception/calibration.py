@@ -77,7 +77,9 @@ class Calibration(BaseModel):
         if not np.allclose(m[3], [0, 0, 0, 1], atol=1e-6):
             raise ValueError(f"last row must be [0, 0, 0, 1], got {m[3].tolist()}")
         r = m[:3, :3]
-        if not np.allclose(r.T @ r, np.eye(3), atol=1e-3) or np.linalg.det(r) < 0:
+        with np.errstate(all="ignore"):  # huge entries overflow; they are refused just below
+            proper = np.allclose(r.T @ r, np.eye(3), atol=1e-3) and np.linalg.det(r) > 0
+        if not proper:
             raise ValueError("rotation part is not a proper rotation (orthonormal, determinant +1)")
         return v
 
