@@ -4,6 +4,8 @@
 - ``oracle``: simulator truth through a :class:`TruthSource` (the upper bound).
 - ``vlm``: any transformers image-text-to-text model from a local path or hub id (``model=...``); without
   one, groundsight's own compact model shipped in the package (``groundsight.perception.vlm.perceiver.DEFAULT_VLM``).
+- ``vlm-server``: any OpenAI-compatible chat-completions server with image input (``base_url=...``,
+  ``model=...``, ``family=...``; API key from ``GROUNDSIGHT_VLM_API_KEY`` or ``OPENAI_API_KEY``).
 - ``detector``: an OWLv2 open-vocabulary detector from a local path or hub id (``model=...``, ``queries=...``).
 - ``noisy:<inner>``: wraps another perceiver and injects hallucinations at seeded rates (for evaluation).
 """
@@ -23,6 +25,8 @@ PERCEIVERS: tuple[str, ...] = ("classical", "oracle")
 MORE_PERCEIVERS: tuple[str, ...] = (
     "vlm",
     *(f"noisy:{n}" for n in (*PERCEIVERS, "vlm")),
+    "vlm-server",
+    "noisy:vlm-server",
     "detector",
     "noisy:detector",
 )
@@ -48,6 +52,7 @@ def make_perceiver(
     dtype: str | None = None,
     queries: Sequence[str] | None = None,
     family: str | None = None,
+    base_url: str | None = None,
 ) -> Perceiver:
     """The perceiver called ``name``.
 
@@ -63,20 +68,24 @@ def make_perceiver(
         dtype: their dtype (``float32``, ``bfloat16``); default bfloat16 on a GPU, float32 on CPU.
         queries: the ``detector``'s query phrases (default: every colour-type phrase of the vocabulary).
         family: the ``vlm`` model family's adapter (``groundsight.perception.vlm.families``; default: from the
-            model config's ``model_type``).
+            model config's ``model_type``; ``vlm-server``: from the model name).
+        base_url: the ``vlm-server`` API root (``http://host:port/v1``); ``model`` is then the served model's name.
 
     Raises:
-        ValueError: unknown name, ``oracle`` without a truth source, ``detector`` without a model.
+        ValueError: unknown name, ``oracle`` without a truth source, ``detector`` without a model, ``vlm-server``
+            without a base URL or model name.
         PerceptionError: the ``vlm`` or ``detector`` model cannot be loaded (a ValueError too).
     """
     if name.startswith(NOISY_PREFIX):
         inner = name[len(NOISY_PREFIX) :]
-        known = (*PERCEIVERS, "vlm", "detector")
+        known = (*PERCEIVERS, "vlm", "vlm-server", "detector")
         if inner not in known:
             raise ValueError(
                 f"unknown perceiver {name!r}: no inner perceiver {inner!r}; known inner: {', '.join(known)}"
             )
-        base = make_perceiver(inner, truth, model=model, device=device, dtype=dtype, queries=queries, family=family)
+        base = make_perceiver(
+            inner, truth, model=model, device=device, dtype=dtype, queries=queries, family=family, base_url=base_url
+        )
         return NoisyPerceiver(base, rate=noise, seed=seed, rates=noise_rates)
     if name == "classical":
         return ClassicalPerceiver()
@@ -88,6 +97,15 @@ def make_perceiver(
         from groundsight.perception.vlm.perceiver import DEFAULT_VLM, VLMPerceiver
 
         return VLMPerceiver(model or str(DEFAULT_VLM), device=device, dtype=dtype, family=family)
+    if name == "vlm-server":
+        if not base_url or not model:
+            raise ValueError(
+                "perceiver 'vlm-server' needs a base URL and a model name (make_perceiver('vlm-server', "
+                "base_url='http://localhost:8000/v1', model=...))"
+            )
+        from groundsight.perception.vlm.server import VLMServerPerceiver
+
+        return VLMServerPerceiver(base_url, model, family=family)
     if name == "detector":
         if not model:
             raise ValueError(

@@ -464,6 +464,28 @@ def family_for(model_type: str | None, override: str | None = None) -> Family:
     return FAMILIES[MODEL_TYPES.get(model_type or "", "generic")]
 
 
+NAME_HINTS: tuple[tuple[str, str], ...] = (
+    ("qwen2.5-vl", "qwen2_5_vl"),
+    ("qwen2_5_vl", "qwen2_5_vl"),
+    ("qwen2-vl", "qwen2_vl"),
+    ("qwen2_vl", "qwen2_vl"),
+    ("paligemma", "paligemma"),
+    ("florence", "florence2"),
+    ("molmo", "molmo"),
+    ("smolvlm", "normalized"),
+    ("idefics", "normalized"),
+    ("onevision", "normalized"),
+)
+"""Substrings of a served model's name (lower case) -> its family, first match wins."""
+
+
+def family_from_name(model: str) -> str:
+    """The family a served model's name suggests ("Qwen/Qwen2.5-VL-7B-Instruct" -> ``qwen2_5_vl``); ``generic``
+    when it suggests none (a server does not tell its ``model_type``)."""
+    name = (model or "").lower()
+    return next((family for hint, family in NAME_HINTS if hint in name), "generic")
+
+
 # ---------------------------------------------------------------------------------------------- pixels
 
 

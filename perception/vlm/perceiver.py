@@ -309,6 +309,8 @@ class VLMPerceiver:
             batch = frames[i : i + size]
             try:
                 answers.extend(self.generate(batch))
+            except PerceptionError:  # a backend that cannot answer at all (vlm-server unreachable)
+                raise
             except Exception as exc:  # noqa: BLE001 - a failing model is a recorded failure, not a crash
                 log.warning("vlm: generation failed for %s: %s", [f.camera for f in batch], exc)
                 self.last_errors.extend(f"{f.camera}: generation failed: {exc}" for f in batch)
