@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from groundsight.inputs import clip
-
 from pydantic import ValidationError
+
+from groundsight.inputs import clip
 
 _SHOW_INPUT = ("float_parsing", "float_type", "int_parsing", "int_type", "list_type")
 
