@@ -186,12 +186,13 @@ class _RecordingSkills:
         return call
 
 
-def solve_to_run_dir(scenario_file: str | Path, seed: int, run_dir: str | Path, camera: str = "top") -> dict[str, Any]:
+def solve_to_run_dir(scenario_file: str | Path, seed: int, run_dir: str | Path, camera: str = "top") -> Any:
     """Run the scripted solver on a scenario and write a run directory that :func:`episode_from_run_dir` reads
-    (a look before every skill call and one at the end); returns the summary written to ``summary.json``."""
+    (a look before every skill call and one at the end); returns the :class:`~agent.tasks.solver.SolverResult`
+    (also in ``summary.json``, with the instruction)."""
     from groundsight.agent.tasks.scenario import load_scenario
     from groundsight.agent.tasks.sim_bridge import build_world
-    from groundsight.agent.tasks.solver import ScriptedSolver
+    from groundsight.agent.tasks.solver import ScriptedSolver, SolverResult
     from groundsight.sim.skills import Skills
 
     scenario = load_scenario(scenario_file)
@@ -212,16 +213,21 @@ def solve_to_run_dir(scenario_file: str | Path, seed: int, run_dir: str | Path, 
         skills.look()
     finally:
         world.close()
+    failed = [r for r in solver.log if not r.ok]
+    result = SolverResult(
+        scenario=scenario.name,
+        seed=seed,
+        passed=passed,
+        actions=len(solver.log),
+        failed_actions=len(failed),
+        wall_time_s=round(time.perf_counter() - started, 3),
+        failures=[f"{r.skill}: {r.reason}" for r in failed],
+    )
     summary = {
-        "scenario": scenario.name,
-        "seed": seed,
+        **result.model_dump(),
         "status": "succeeded" if passed else "failed",
-        "passed": passed,
         "instruction": scenario.instruction,
-        "actions": skills.calls,
-        "wall_time_s": round(time.perf_counter() - started, 3),
-        "solver": "scripted",
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     (out / "run.json").write_text(json.dumps({"scenario_file": str(scenario_file), "seed": seed}) + "\n")
-    return summary
+    return result

@@ -43,7 +43,7 @@ def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
     root = tmp_path_factory.mktemp("solve")
     runs = [root / "runs" / f"seed{seed}" for seed in range(2)]
     for seed, run in enumerate(runs):
-        assert solve_to_run_dir(SCENARIO, seed, run)["passed"]
+        assert solve_to_run_dir(SCENARIO, seed, run).passed
     return runs, record_lerobot(runs, root / "dataset")
 
 
