@@ -19,3 +19,21 @@ def log_rerun(run_dir: str | Path, rrd_path: str | Path) -> Path:
     from groundsight.agent.recording.rerun_log import log_rerun as log
 
     return log(run_dir, rrd_path)
+
+
+RECORD_FORMATS = ("lerobot",)
+"""Formats ``--record FORMAT DIR`` writes."""
+
+
+def record_target(record: tuple[str, Path] | None) -> Path | None:
+    """The dataset folder of a ``--record FORMAT DIR`` option (None when not given).
+
+    Raises:
+        ValueError: an unknown format, as one line naming the option.
+    """
+    if record is None:
+        return None
+    fmt, folder = record
+    if fmt not in RECORD_FORMATS:
+        raise ValueError(f"--record: unknown format {fmt!r} (known: {', '.join(RECORD_FORMATS)})")
+    return Path(folder)

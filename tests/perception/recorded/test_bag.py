@@ -119,3 +119,24 @@ def test_missing_rosbags_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_recorded_options_rejected_for_other_sources(tmp_path: Path) -> None:
     with pytest.raises(CameraError, match="--rgb-topic applies to bag: and lerobot: sources only"):
         open_source(str(tmp_path), rgb_topic=RGB)
+
+
+def _stamped(parent: str, child: str, t: float, x: float) -> object:
+    from types import SimpleNamespace as NS
+
+    stamp = NS(sec=int(t), nanosec=int(round((t % 1) * 1e9)))
+    transform = NS(translation=NS(x=x, y=0.0, z=0.0), rotation=NS(x=0.0, y=0.0, z=0.0, w=1.0))
+    return NS(header=NS(stamp=stamp, frame_id=parent), child_frame_id=child, transform=transform)
+
+
+def test_dynamic_tf_is_taken_at_the_latest_stamp_before_the_image() -> None:
+    from groundsight.perception.recorded.bag import TfTree
+
+    tree = TfTree()
+    tree.add(_stamped("world", "base", 0.0, 1.0), static=True)
+    for t, x in ((1.0, 0.1), (2.0, 0.2), (3.0, 0.3)):
+        tree.add(_stamped("base", "/cam", t, x), static=False)
+    assert tree.lookup(None, "cam", 2.5)[0, 3] == pytest.approx(1.2)
+    assert tree.lookup("world", "cam", 3.0)[0, 3] == pytest.approx(1.3)
+    assert tree.lookup("base", "cam", 0.5)[0, 3] == pytest.approx(0.1)  # before the first: the first
+    assert tree.chain("cam") == ["cam", "base", "world"]
