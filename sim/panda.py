@@ -2,7 +2,10 @@
 
 The arm is position-controlled: every motion is planned first (a straight Cartesian line cut into short
 segments, each solved by inverse kinematics), then executed by streaming interpolated joint targets to
-PyBullet's position motors while the world is stepped with :meth:`World.step`. Every loop has a step bound.
+PyBullet's position motors while the simulation is advanced by the step callable the robot was given (the
+world's ``step``, so that its clock and step listeners see every step). Every loop has a step bound. The robot
+knows nothing else of the world: it gets a PyBullet client, that callable and the bodies it must not take for
+an object (the table).
 
 Inverse kinematics runs on a private kinematic copy of the Panda in a separate DIRECT client (one per
 process), so that a plan can be checked (forward kinematics, residual) without disturbing the simulated
@@ -17,16 +20,12 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pybullet as p
 import pybullet_data
-
-if TYPE_CHECKING:
-    from groundsight.sim.world import World
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +221,16 @@ class PandaRobot:
     """The simulated Franka Panda, fixed at the world origin, with IK motion and a friction gripper.
 
     Args:
-        world: the :class:`groundsight.sim.world.World` whose client the robot lives in and whose ``step`` advances it.
+        client: the PyBullet physics client the robot is loaded into.
+        step: advances the simulation by one physics step (e.g. :meth:`groundsight.sim.world.World.step`); every
+            motion and gripper loop calls it once per step.
+        fixtures: bodies that are never an object in the hand (e.g. the table), see :meth:`held_body`.
     """
 
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.client = world.client
+    def __init__(self, client: int, step: Callable[[], None], fixtures: Collection[int] = ()) -> None:
+        self.client = client
+        self._step = step
+        self.fixtures = frozenset(fixtures)
         self.body = p.loadURDF(URDF, [0, 0, 0], useFixedBase=True, physicsClientId=self.client)
         self.kin = _Kinematics.get()
         for link in FINGER_LINKS:
@@ -342,7 +345,7 @@ class PandaRobot:
         return tuple(s[4])
 
     def _graspable(self, body: int) -> bool:
-        return body != self.body and body != getattr(self.world, "table", None)
+        return body != self.body and body not in self.fixtures
 
     def held_body(self) -> int | None:
         """The body both fingers touch, if the fingers are not fully closed; else None."""
@@ -458,7 +461,7 @@ class PandaRobot:
             for k in range(1, steps_per + 1):
                 f = k / steps_per
                 self._command_arm(tuple(a + (b - a) * f for a, b in zip(prev, wp, strict=True)))
-                self.world.step()
+                self._step()
                 steps += 1
                 if monitor is not None and steps % monitor_every == 0 and not monitor():
                     return self._abort(steps)
@@ -479,7 +482,7 @@ class PandaRobot:
         for i in range(max_steps):
             if err < tolerance and max(abs(v) for v in self.joint_velocities()) < 0.05:
                 break
-            self.world.step()
+            self._step()
             steps += 1
             if monitor is not None and i % monitor_every == monitor_every - 1 and not monitor():
                 return self._abort(steps)
@@ -513,7 +516,7 @@ class PandaRobot:
         for k in range(1, n + 1):
             f = 0.5 - 0.5 * math.cos(math.pi * k / n)
             self._command_arm(tuple(a + (b - a) * f for a, b in zip(start, joints, strict=True)))
-            self.world.step()
+            self._step()
             steps += 1
             if monitor is not None and steps % 4 == 0 and not monitor():
                 return self._abort(steps)
@@ -538,7 +541,7 @@ class PandaRobot:
         last = self.finger_positions()
         still = 0
         for _ in range(max_steps):
-            self.world.step()
+            self._step()
             now = self.finger_positions()
             moved = max(abs(a - b) for a, b in zip(now, last, strict=True))
             last = now
@@ -551,4 +554,4 @@ class PandaRobot:
         for _ in range(max_steps):
             if done():
                 return
-            self.world.step()
+            self._step()

@@ -54,7 +54,7 @@ class World:
         self.step_listeners: list[Callable[[World], None]] = []
         """Called with the world after every physics step (e.g. a :class:`groundsight.sim.video.VideoRecorder`)."""
         self.table = self._create_table()
-        self.robot = PandaRobot(self)
+        self.robot = PandaRobot(self.client, step=self.step, fixtures=(self.table,))
         self.specs: dict[str, ObjectSpec] = {}
         self.bodies: dict[str, int] = {}
         self.cameras = [

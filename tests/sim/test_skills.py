@@ -5,12 +5,15 @@ The skills get the objects' true geometry as input here; the agent will pass per
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pybullet as p
 import pytest
 
+from groundsight.sim import panda
 from groundsight.sim.bodies import ObjectSpec, dimensions
 from groundsight.sim.panda import HOME_JOINTS, PandaRobot
 from groundsight.sim.skills import FAILURE_REASONS, SkillResult, Skills, footprint_sides
@@ -274,3 +277,28 @@ def test_footprint_sides_of_rectangle() -> None:
     c, s = math.cos(yaw), math.sin(yaw)
     got = footprint_sides((a * c + b * s, a * s + b * c, 0.03), yaw)
     assert got == pytest.approx((a, b), abs=1e-6)
+
+
+def test_the_robot_needs_a_client_a_step_and_its_fixtures_not_the_world() -> None:
+    """PandaRobot lives in any PyBullet client: it steps through the callable it is given, nothing else."""
+    tree = ast.parse(Path(panda.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "groundsight.sim.world" not in imported
+    client = p.connect(p.DIRECT)
+    try:
+        p.setGravity(0, 0, -9.81, physicsClientId=client)
+        p.setTimeStep(1 / 240, physicsClientId=client)
+        steps: list[int] = []
+
+        def step() -> None:
+            p.stepSimulation(physicsClientId=client)
+            steps.append(1)
+
+        robot = PandaRobot(client, step=step, fixtures=(7,))
+        assert robot.fixtures == {7}
+        motion = robot.move_to((0.45, 0.1, 0.2), 0.0)
+        assert motion.ok, motion
+        assert len(steps) == motion.steps > 0
+        assert robot.ee_position() == pytest.approx((0.45, 0.1, 0.2), abs=0.005)
+    finally:
+        p.disconnect(client)
