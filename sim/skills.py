@@ -25,7 +25,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pybullet as p
@@ -38,6 +38,7 @@ from groundsight.sim.panda import (
     IK_ORIENTATION_TOLERANCE,
     IK_TOLERANCE,
     PALM_ABOVE_EE,
+    MotionResult,
     PandaRobot,
     Unreachable,
     down_orientation,
@@ -209,6 +210,139 @@ def _nearest_yaw(yaw: float, symmetry: float, reference: float) -> float:
     """The angle equivalent to ``yaw`` modulo ``symmetry`` that is closest to ``reference``."""
     k = round((reference - yaw) / symmetry)
     return wrap_angle(yaw + k * symmetry)
+
+
+NOT_FINITE = "position/extent must be 3 finite numbers"
+
+
+def _number(value: Any) -> float:
+    """``value`` as a float; NaN if it is not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _checked_box(position: Any, extent: Any) -> tuple[Vec3, Vec3] | str:
+    """A perceived box's centre and extent as finite floats, or the message saying what is wrong with them."""
+    pos, ext = _vec3(position), _vec3(extent)
+    if pos is None or ext is None:
+        return NOT_FINITE
+    if min(ext) <= 0:
+        return f"extent {ext} must be positive"
+    return pos, ext
+
+
+@dataclass(frozen=True)
+class _GraspPlan:
+    """Where and how :meth:`Skills.pick` grasps a perceived box, worked out before anything moves."""
+
+    x: float
+    y: float
+    grasp_z: float
+    """Height of the grasp target (between the finger pads) when the fingers close."""
+    above_z: float
+    """The descent to the grasp starts at this height."""
+    hand_yaw: float
+    width: float
+    """The footprint side the fingers close across."""
+    symmetry: float
+    """Rotating the hand by a multiple of this keeps the object's footprint aligned (pi/2 or pi)."""
+    bottom: float
+
+    @classmethod
+    def across(cls, position: Vec3, extent: Vec3, yaw: float) -> _GraspPlan:
+        """Grasp across the narrower footprint side (the fingers close along ``(sin psi, -cos psi)``), high:
+        the fingertips reach :data:`GRASP_DEPTH` below the top (less for short objects, and never closer than
+        4 mm to the table or the object's bottom), which keeps the wide hand above neighbours."""
+        x, y, z = position
+        a, b = footprint_sides(extent, yaw)
+        symmetry = math.pi / 2 if abs(a - b) < SQUARE_TOLERANCE else math.pi
+        close_dir = yaw if a <= b else yaw + math.pi / 2
+        hand_yaw = _nearest_yaw(close_dir + math.pi / 2, symmetry, math.atan2(y, x))
+        bottom, top = z - extent[2] / 2, z + extent[2] / 2
+        grasp_z = top - GRASP_DEPTH + FINGERTIP_BELOW_EE
+        grasp_z = max(grasp_z, bottom + FINGERTIP_BELOW_EE + 0.004, FINGERTIP_BELOW_EE + 0.004)
+        grasp_z = min(grasp_z, top + FINGERTIP_BELOW_EE - 0.008)
+        above_z = max(top + APPROACH_CLEARANCE, grasp_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
+        return cls(x, y, grasp_z, above_z, hand_yaw, min(a, b), symmetry, bottom)
+
+    def at(self, x: float, y: float, rise: float = 0.0) -> Vec3:
+        """The grasp point moved to ``(x, y)`` and ``rise`` metres up."""
+        return (x, y, self.grasp_z + rise)
+
+    def pose(self, x: float, y: float, rise: float = 0.0) -> tuple[Vec3, float]:
+        """:meth:`at` with the hand's yaw, as :meth:`Skills._plan` takes it."""
+        return self.at(x, y, rise), self.hand_yaw
+
+
+@dataclass
+class _GraspTries:
+    """Where :meth:`Skills.pick` comes down next and how wide the fingers open, updated after each landing."""
+
+    x: float
+    y: float
+    opening: float
+    width: float
+    descend: list[tuple[float, ...]]
+    """The planned descent to the grasp height at ``(x, y)``."""
+    landed: set[int] = field(default_factory=set)
+    """Fingers that came down on something since the fingers last opened wider."""
+
+    @property
+    def clearance(self) -> float:
+        """How far each open finger is from the object's side (at least 6 mm: the shift towards a finger)."""
+        return max((self.opening - self.width) / 2, 0.006)
+
+    def move(self, grasp: _GraspPlan, widen: bool, shift: tuple[float, float] | None, height: float) -> None:
+        """Open fully over the perceived centre (``widen``), or shift the hand by ``shift``."""
+        if widen:
+            self.opening, self.x, self.y = MAX_GAP, grasp.x, grasp.y
+            self.landed.clear()
+            log.info("pick: both fingers landed %.0f mm high; retrying fully open", height * 1000)
+        elif shift is not None:
+            self.x, self.y = self.x + shift[0], self.y + shift[1]
+            log.info("pick: a finger landed %.0f mm high; retrying %.1f mm aside", height * 1000, self.clearance * 1000)
+
+
+@dataclass(frozen=True)
+class _PushStroke:
+    """The straight line :meth:`Skills.push` sweeps along, worked out from the perceived box."""
+
+    direction: tuple[float, float]
+    distance: float
+    start: Vec3
+    """Where the grasp target comes down, behind the object, at the pushing height."""
+    end: Vec3
+    """The end of the planned stroke (:data:`PUSH_SLACK` beyond where the push should end)."""
+    back: Vec3
+    """Where the hand backs off to from ``end``."""
+    above_z: float
+    top: float
+    length: float
+
+    @classmethod
+    def behind(cls, position: Vec3, extent: Vec3, direction: tuple[float, float], distance: float) -> _PushStroke:
+        """The stroke that pushes the box at ``position`` with ``extent`` ``distance`` along ``direction``."""
+        x, y, z = position
+        ex, ey, ez = extent
+        dx, dy = direction
+        bottom, top = z - ez / 2, z + ez / 2
+        # Pushing height of the grasp target: a bit below the centre, the fingertips above the support.
+        push_z = max(bottom + min(ez / 2, PUSH_HEIGHT), bottom + FINGERTIP_BELOW_EE + PUSH_FINGERTIP_GAP)
+        # How far the box reaches along the push direction: its corner (a turned block may reach it) and,
+        # for the stroke length, the inscribed ellipse (a round object only reaches that far).
+        reach_box = ex / 2 * abs(dx) + ey / 2 * abs(dy)
+        reach_round = math.hypot(ex / 2 * dx, ey / 2 * dy)
+        offset = reach_box + FINGERS_HALF_DEPTH + PUSH_CLEARANCE
+        if top > push_z + PALM_ABOVE_EE - 0.005:  # the hand would overhang a tall object: keep it clear too
+            offset = max(offset, reach_box + HAND_HALF_DEPTH + 0.01)
+        length = offset - FINGERS_HALF_DEPTH - reach_round + distance + PUSH_SLACK
+        start = (x - dx * offset, y - dy * offset, push_z)
+        end = (start[0] + dx * length, start[1] + dy * length, push_z)
+        back = (end[0] - dx * PUSH_BACKOFF, end[1] - dy * PUSH_BACKOFF, push_z)
+        above_z = max(top + APPROACH_CLEARANCE, push_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
+        return cls(direction, distance, start, end, back, above_z, top, length)
 
 
 class Skills:
@@ -416,113 +550,103 @@ class Skills:
             ``already_holding``, ``blocked``, ``nothing_grasped`` or ``dropped`` on failure.
         """
         t0 = time.perf_counter()
-        pos, ext = _vec3(position), _vec3(extent)
-        try:
-            yaw = float(yaw)
-        except (TypeError, ValueError):
-            yaw = math.nan
-        if pos is None or ext is None or not math.isfinite(yaw):
-            return self._result("pick", False, "invalid_input", "position/extent must be 3 finite numbers", t0)
-        if min(ext) <= 0:
-            return self._result("pick", False, "invalid_input", f"extent {ext} must be positive", t0)
+        yaw = _number(yaw)
+        box = _checked_box(position, extent) if math.isfinite(yaw) else NOT_FINITE
+        if isinstance(box, str):
+            return self._result("pick", False, "invalid_input", box, t0)
         if self.robot.holding():
             return self._result("pick", False, "already_holding", "the gripper already holds an object", t0)
-        x, y, z = pos
-        ex, ey, ez = ext
-
-        # Grasp across the narrower footprint side; fingers close along (sin psi, -cos psi).
-        a, b = footprint_sides(ext, yaw)
-        square = abs(a - b) < SQUARE_TOLERANCE
-        width = min(a, b)
-        if width > MAX_GAP - 0.006:
-            return self._result(
-                "pick", False, "too_wide", f"{width * 100:.1f} cm is too wide for the gripper", t0, width=width
-            )
-        close_dir = yaw if a <= b else yaw + math.pi / 2
-        symmetry = math.pi / 2 if square else math.pi
-        hand_yaw = _nearest_yaw(close_dir + math.pi / 2, symmetry, math.atan2(y, x))
-
-        bottom, top = z - ez / 2, z + ez / 2
-        # Grasp high: the fingertips reach GRASP_DEPTH below the top (less for short objects, and never
-        # closer than 4 mm to the table or the object's bottom), which keeps the wide hand above neighbours.
-        grasp_z = top - GRASP_DEPTH + FINGERTIP_BELOW_EE
-        grasp_z = max(grasp_z, bottom + FINGERTIP_BELOW_EE + 0.004, FINGERTIP_BELOW_EE + 0.004)
-        grasp_z = min(grasp_z, top + FINGERTIP_BELOW_EE - 0.008)
-        above_z = max(top + APPROACH_CLEARANCE, grasp_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
-        grasp = (x, y, grasp_z)
-        lift = (x, y, grasp_z + LIFT_HEIGHT)
-        detail: dict[str, Any] = {"grasp": grasp, "hand_yaw": round(hand_yaw, 4), "width": round(width, 4)}
-
+        grasp = _GraspPlan.across(*box, yaw)
+        if grasp.width > MAX_GAP - 0.006:
+            why = f"{grasp.width * 100:.1f} cm is too wide for the gripper"
+            return self._result("pick", False, "too_wide", why, t0, width=grasp.width)
+        detail: dict[str, Any] = {
+            "grasp": grasp.at(grasp.x, grasp.y),
+            "hand_yaw": round(grasp.hand_yaw, 4),
+            "width": round(grasp.width, 4),
+        }
         try:
-            lift_first = self._lift_plan(SAFE_HEIGHT)
-            *approach, descend = self._plan([*lift_first, ((x, y, above_z), hand_yaw), (grasp, hand_yaw)])
-            self._plan([(lift, hand_yaw)])  # the lift must be reachable too
+            above = ((grasp.x, grasp.y, grasp.above_z), grasp.hand_yaw)
+            *approach, descend = self._plan([*self._lift_plan(SAFE_HEIGHT), above, grasp.pose(grasp.x, grasp.y)])
+            self._plan([grasp.pose(grasp.x, grasp.y, LIFT_HEIGHT)])  # the lift must be reachable too
         except Unreachable as exc:
             return self._result("pick", False, "unreachable", str(exc), t0, target=exc.target, **detail)
-
         # Open only as wide as needed, so that the fingers keep clear of neighbours.
-        opening = min(MAX_GAP, width + 2 * FINGER_CLEARANCE)
-        clearance = max((opening - width) / 2, 0.006)
-        self.robot.open_gripper(opening)
+        tries = _GraspTries(grasp.x, grasp.y, min(MAX_GAP, grasp.width + 2 * FINGER_CLEARANCE), grasp.width, descend)
+        self.robot.open_gripper(tries.opening)
         for path in approach:
             self.robot.follow(path, speed=TRANSIT_SPEED)
-        gx, gy = x, y
-        landed: set[int] = set()  # fingers that came down on something so far
+        failed = self._descend_to_grasp(grasp, tries, detail, t0)
+        if failed is not None:
+            return failed
+        return self._close_and_lift(grasp, tries, box[1], detail, t0)
+
+    def _descend_to_grasp(
+        self, grasp: _GraspPlan, tries: _GraspTries, detail: dict[str, Any], t0: float
+    ) -> SkillResult | None:
+        """Come down to the grasp height, up to :data:`GRASP_ATTEMPTS` times; None once there, else the failure.
+
+        A descent stopped by a downward contact is answered with what was felt only:
+
+        - one finger landed: most likely on the object's edge (the perceived position is off and the object
+          reaches under that finger), so the hand shifts towards that finger by the clearance;
+        - both fingers landed (at once, or one after the other): the object is wider than its box suggested
+          (e.g. round), so the fingers open fully and come down again over the perceived centre;
+        - the hand landed, or nothing is left to try: a stop close to the grasp height counts as arrived,
+          anything higher is reported as ``blocked``.
+        """
         for attempt in range(GRASP_ATTEMPTS):
             motion = self.robot.follow(
-                descend, speed=APPROACH_SPEED, monitor=lambda: not self.robot.downward_contacts(), monitor_every=1
+                tries.descend, speed=APPROACH_SPEED, monitor=lambda: not self.robot.downward_contacts(), monitor_every=1
             )
-            height = self.robot.ee_position()[2] - grasp_z
+            height = self.robot.ee_position()[2] - grasp.grasp_z
             detail["contact_stop"] = motion.aborted
             if motion.ok:
                 break
-            # Stopped by a downward contact before the grasp height. Recovery uses only what was felt:
-            # - one finger landed: most likely on the object's edge (the perceived position is off and the
-            #   object reaches under that finger), so shift the hand towards that finger by the clearance;
-            # - both fingers landed (at once, or one after the other): the object is wider than its box
-            #   suggested (e.g. round), so open fully and come down again over the perceived centre;
-            # - the hand landed, or nothing is left to try: a stop close to the grasp height counts as
-            #   arrived, anything higher is reported as "blocked".
-            links = {link for link, _ in self.robot.downward_contacts()}
-            fingers_only = bool(links) and links <= set(FINGER_LINKS)
-            landed |= links & set(FINGER_LINKS)
-            last = attempt == GRASP_ATTEMPTS - 1
-            widen = fingers_only and len(landed) == 2 and opening < MAX_GAP - 1e-4
-            shift = self._shift_towards(links, clearance) if fingers_only and len(links) == 1 and not widen else None
-            if height <= CONTACT_STOP_TOLERANCE and (last or not (widen or shift)):
+            widen, shift = self._landing(tries)
+            retry = attempt < GRASP_ATTEMPTS - 1 and (widen or shift is not None)
+            if height <= CONTACT_STOP_TOLERANCE and not retry:
                 break
-            if last or not (widen or shift):
+            if not retry:
                 self._recover(open_gripper=True)
-                return self._result(
-                    "pick",
-                    False,
-                    "blocked",
-                    f"the hand came down on something {height * 1000:.0f} mm above the grasp height",
-                    t0,
-                    **detail,
-                )
-            if widen:
-                opening, gx, gy = MAX_GAP, x, y
-                clearance = max((opening - width) / 2, 0.006)
-                landed.clear()
-                log.info("pick: both fingers landed %.0f mm high; retrying fully open", height * 1000)
-            elif shift is not None:
-                gx, gy = gx + shift[0], gy + shift[1]
-                log.info("pick: a finger landed %.0f mm high; retrying %.1f mm aside", height * 1000, clearance * 1000)
+                why = f"the hand came down on something {height * 1000:.0f} mm above the grasp height"
+                return self._result("pick", False, "blocked", why, t0, **detail)
+            tries.move(grasp, widen, shift, height)
             try:
-                ux, uy, uz = self.robot.ee_position()
-                up_z = max(uz + 0.01, grasp_z + 0.03)
-                self.robot.follow(self.robot.plan_line((ux, uy, up_z), hand_yaw), speed=LIFT_SPEED)
-                self.robot.open_gripper(opening)
-                aside, descend = self._plan([((gx, gy, up_z), hand_yaw), ((gx, gy, grasp_z), hand_yaw)])
+                self._come_down_again(grasp, tries)
             except Unreachable as exc:
                 self._recover(open_gripper=True)
                 return self._result("pick", False, "unreachable", str(exc), t0, target=exc.target, **detail)
-            self.robot.follow(aside, speed=APPROACH_SPEED)
-        detail["grasp"] = (gx, gy, grasp_z)
+        detail["grasp"] = grasp.at(tries.x, tries.y)
         detail["attempts"] = attempt + 1
+        return None
+
+    def _landing(self, tries: _GraspTries) -> tuple[bool, tuple[float, float] | None]:
+        """After a descent stopped by contact: whether to open fully (both fingers have landed by now), else the
+        shift towards the single finger that landed (None if that is not what happened)."""
+        links = {link for link, _ in self.robot.downward_contacts()}
+        fingers_only = bool(links) and links <= set(FINGER_LINKS)
+        tries.landed |= links & set(FINGER_LINKS)
+        widen = fingers_only and len(tries.landed) == 2 and tries.opening < MAX_GAP - 1e-4
+        shift = self._shift_towards(links, tries.clearance) if fingers_only and len(links) == 1 and not widen else None
+        return widen, shift
+
+    def _come_down_again(self, grasp: _GraspPlan, tries: _GraspTries) -> None:
+        """Rise a little, open to ``tries.opening`` and move above its spot; the new descent goes to ``tries``.
+        Raises :class:`Unreachable` (before moving sideways)."""
+        ux, uy, uz = self.robot.ee_position()
+        up_z = max(uz + 0.01, grasp.grasp_z + 0.03)
+        self.robot.follow(self.robot.plan_line((ux, uy, up_z), grasp.hand_yaw), speed=LIFT_SPEED)
+        self.robot.open_gripper(tries.opening)
+        aside, tries.descend = self._plan([((tries.x, tries.y, up_z), grasp.hand_yaw), grasp.pose(tries.x, tries.y)])
+        self.robot.follow(aside, speed=APPROACH_SPEED)
+
+    def _close_and_lift(
+        self, grasp: _GraspPlan, tries: _GraspTries, extent: Vec3, detail: dict[str, Any], t0: float
+    ) -> SkillResult:
+        """Close the fingers at the grasp height and lift; the pick's result."""
         try:
-            rise = self.robot.plan_line((gx, gy, grasp_z + LIFT_HEIGHT), hand_yaw)
+            rise = self.robot.plan_line(grasp.at(tries.x, tries.y, LIFT_HEIGHT), grasp.hand_yaw)
         except Unreachable as exc:  # pragma: no cover - checked above up to the small shift
             self._recover(open_gripper=True)
             return self._result("pick", False, "unreachable", str(exc), t0, target=exc.target, **detail)
@@ -530,15 +654,14 @@ class Skills:
         detail["gap"] = round(gap, 4)
         if not self.robot.holding():
             self._recover(open_gripper=True)
-            return self._result(
-                "pick", False, "nothing_grasped", f"fingers closed to {gap * 1000:.1f} mm on nothing", t0, **detail
-            )
+            why = f"fingers closed to {gap * 1000:.1f} mm on nothing"
+            return self._result("pick", False, "nothing_grasped", why, t0, **detail)
         grasp_ee_z = self.robot.ee_position()[2]
-        motion = self.robot.follow(rise, speed=LIFT_SPEED, monitor=self.robot.holding)
+        self.robot.follow(rise, speed=LIFT_SPEED, monitor=self.robot.holding)
         if not self.robot.holding():
             self._recover(open_gripper=True)
             return self._result("pick", False, "dropped", "the object slipped out while lifting", t0, **detail)
-        self._held = _Held(bottom_below_ee=grasp_ee_z - bottom, extent=(ex, ey, ez), yaw_symmetry=symmetry)
+        self._held = _Held(bottom_below_ee=grasp_ee_z - grasp.bottom, extent=extent, yaw_symmetry=grasp.symmetry)
         return self._result("pick", True, None, f"holding an object {gap * 100:.1f} cm wide", t0, **detail)
 
     def place(self, position: Sequence[float]) -> SkillResult:
@@ -588,6 +711,17 @@ class Skills:
                 self._recover(open_gripper=True)
                 return self._result("place", False, "dropped", "the object fell out while carrying it", t0, **detail)
 
+        return self._lower_and_release(descend, release_z, (retreat, hand_yaw), detail, t0)
+
+    def _lower_and_release(
+        self,
+        descend: list[tuple[float, ...]],
+        release_z: float,
+        retreat: tuple[Vec3, float],
+        detail: dict[str, Any],
+        t0: float,
+    ) -> SkillResult:
+        """Lower the held object along ``descend``, open, back off to ``retreat`` and go home; the place's result."""
         body = self.robot.held_body()
 
         def descending() -> bool:
@@ -619,7 +753,7 @@ class Skills:
         self.robot.open_gripper(min(MAX_GAP, gap + 0.02))
         self._held = None
         with contextlib.suppress(Unreachable):
-            self.robot.follow(self.robot.plan_line(retreat, hand_yaw), speed=LIFT_SPEED)
+            self.robot.follow(self.robot.plan_line(*retreat), speed=LIFT_SPEED)
         self.robot.open_gripper()
         self.robot.go_home()
         return self._result("place", True, None, f"released at z={release_z:.3f}", t0, **detail)
@@ -669,56 +803,54 @@ class Skills:
             ``pushed`` (hand travel since the first contact, about the object's travel).
         """
         t0 = time.perf_counter()
-        pos, ext, unit = _vec3(position), _vec3(extent), _direction(direction)
-        try:
-            distance = float(distance)
-        except (TypeError, ValueError):
-            distance = math.nan
-        if pos is None or ext is None:
-            return self._result("push", False, "invalid_input", "position/extent must be 3 finite numbers", t0)
-        if min(ext) <= 0:
-            return self._result("push", False, "invalid_input", f"extent {ext} must be positive", t0)
+        box, unit, distance = _checked_box(position, extent), _direction(direction), _number(distance)
+        if isinstance(box, str):
+            return self._result("push", False, "invalid_input", box, t0)
         if unit is None:
             return self._result("push", False, "invalid_input", "direction must be a non-zero (dx, dy) or an angle", t0)
         if not math.isfinite(distance) or distance <= 0:
             return self._result("push", False, "invalid_input", f"distance {distance} must be positive", t0)
         if self.robot.holding():
             return self._result("push", False, "already_holding", "the gripper holds an object", t0)
-        x, y, z = pos
-        ex, ey, ez = ext
-        dx, dy = unit
-        bottom, top = z - ez / 2, z + ez / 2
+        stroke = _PushStroke.behind(*box, unit, distance)
+        detail: dict[str, Any] = {"start": stroke.start, "end": stroke.end, "direction": unit, "distance": distance}
+        try:
+            tilt, hand_yaw, paths = self._plan_push(stroke)
+        except Unreachable as exc:
+            return self._result("push", False, "unreachable", str(exc), t0, target=exc.target, **detail)
+        *approach, descend, sweep = paths
+        detail["hand_yaw"] = round(hand_yaw, 4)
+        detail["tilt"] = tilt
+        failed = self._come_down_behind(stroke, approach, descend, detail, t0)
+        if failed is not None:
+            return failed
+        motion, contact = self._sweep(stroke, sweep, detail)
+        stopped = self.robot.ee_position()
+        detail["stopped_at"] = tuple(round(v, 4) for v in stopped)
+        stopped_travel = self._push_travel(stroke)
+        lost = bool(contact) and stopped_travel - contact[1] >= PUSH_LOST_TRAVEL
+        pushed = stopped_travel - contact[0] if contact else 0.0
+        detail["pushed"] = round(pushed, 4)
+        # Back off from the object straightening up, rise, go home; open the gripper again.
+        seed = min(sweep, key=lambda q: math.dist(self.robot.kin.forward(q)[0], stopped))
+        heights = (stroke.above_z, stroke.top + 0.04, stopped[2] + 0.04)
+        self._push_retreat(stopped, hand_yaw, tilt, unit, seed, heights)
+        self.robot.go_home()
+        self.robot.open_gripper()
+        return self._push_outcome(stroke, motion, contact, pushed, lost, detail, t0)
 
-        # Pushing height of the grasp target: a bit below the centre, the fingertips above the support.
-        push_z = max(bottom + min(ez / 2, PUSH_HEIGHT), bottom + FINGERTIP_BELOW_EE + PUSH_FINGERTIP_GAP)
-        # How far the box reaches along the push direction: its corner (a turned block may reach it) and,
-        # for the stroke length, the inscribed ellipse (a round object only reaches that far).
-        reach_box = ex / 2 * abs(dx) + ey / 2 * abs(dy)
-        reach_round = math.hypot(ex / 2 * dx, ey / 2 * dy)
-        offset = reach_box + FINGERS_HALF_DEPTH + PUSH_CLEARANCE
-        if top > push_z + PALM_ABOVE_EE - 0.005:  # the hand would overhang a tall object: keep it clear too
-            offset = max(offset, reach_box + HAND_HALF_DEPTH + 0.01)
-        stroke = offset - FINGERS_HALF_DEPTH - reach_round + distance + PUSH_SLACK
-        start = (x - dx * offset, y - dy * offset, push_z)
-        end = (start[0] + dx * stroke, start[1] + dy * stroke, push_z)
-        back = (end[0] - dx * PUSH_BACKOFF, end[1] - dy * PUSH_BACKOFF, push_z)
-        above_z = max(top + APPROACH_CLEARANCE, push_z + APPROACH_CLEARANCE, SAFE_HEIGHT)
-        angle = math.atan2(dy, dx)
-        detail: dict[str, Any] = {
-            "start": start,
-            "end": end,
-            "direction": (dx, dy),
-            "distance": distance,
-        }
+    def _plan_push(self, stroke: _PushStroke) -> tuple[float, float, list[list[tuple[float, ...]]]]:
+        """Tilt, hand yaw and the paths (approach lines, leaning descent, sweep) of a push; raises the first
+        :class:`Unreachable` if no pose works.
 
-        # The fingers close across the push: hand yaw = push angle (mod pi). Try the yaw nearer the radial
-        # direction first, then the other one; lean less (or not at all) where leaning is out of reach.
-        first = _nearest_yaw(angle, math.pi, math.atan2(start[1], start[0]))
+        The fingers close across the push: hand yaw = push angle (mod pi). The yaw nearer the radial direction
+        is tried first, then the other one; the hand leans less (or not at all) where leaning is out of reach.
+        """
+        start, above_z, back, unit = stroke.start, stroke.above_z, stroke.back, stroke.direction
+        first = _nearest_yaw(math.atan2(unit[1], unit[0]), math.pi, math.atan2(start[1], start[0]))
         error: Unreachable | None = None
-        plan: tuple[float, float, list[list[tuple[float, ...]]]] | None = None
         yaws = (first, wrap_angle(first + math.pi))
-        candidates = [(lean, yaw) for lean in (PUSH_TILT, PUSH_TILT / 2, 0.0) for yaw in yaws]
-        for tilt, hand_yaw in candidates:
+        for tilt, hand_yaw in [(lean, yaw) for lean in (PUSH_TILT, PUSH_TILT / 2, 0.0) for yaw in yaws]:
             try:
                 above = (start[0], start[1], above_z)
                 approach = self._plan([*self._lift_plan(SAFE_HEIGHT), (above, hand_yaw)])
@@ -727,54 +859,61 @@ class Skills:
                     (above, hand_yaw, 0.0),
                     [
                         (start, hand_yaw, tilt),
-                        (end, hand_yaw, tilt),
+                        (stroke.end, hand_yaw, tilt),
                         (back, hand_yaw, 0.0),
                         ((back[0], back[1], above_z), hand_yaw, 0.0),
                     ],
-                    (dx, dy),
+                    unit,
                     approach[-1][-1],
                 )
             except Unreachable as exc:
                 error = error or exc
                 continue
-            plan = (tilt, hand_yaw, [*approach, descend, sweep])
-            break
-        if plan is None:
-            assert error is not None
-            return self._result("push", False, "unreachable", str(error), t0, target=error.target, **detail)
-        tilt, hand_yaw, paths = plan
-        *approach, descend, sweep = paths
-        detail["hand_yaw"] = round(hand_yaw, 4)
-        detail["tilt"] = tilt
+            return tilt, hand_yaw, [*approach, descend, sweep]
+        assert error is not None
+        raise error
 
+    def _come_down_behind(
+        self,
+        stroke: _PushStroke,
+        approach: list[list[tuple[float, ...]]],
+        descend: list[tuple[float, ...]],
+        detail: dict[str, Any],
+        t0: float,
+    ) -> SkillResult | None:
+        """Close the gripper, move above the stroke's start and come down to it; None there, else the failure."""
         self.robot.close_gripper()
         for path in approach:
             self.robot.follow(path, speed=TRANSIT_SPEED)
         motion = self.robot.follow(
             descend, speed=APPROACH_SPEED, monitor=lambda: not self.robot.downward_contacts(), monitor_every=1
         )
-        if not motion.ok:
-            height = self.robot.ee_position()[2] - push_z
-            self._recover(open_gripper=True)
-            why = "came down on something" if motion.aborted else "could not reach"
-            return self._result(
-                "push",
-                False,
-                "blocked" if motion.aborted else "motion_failed",
-                f"the hand {why} {height * 1000:.0f} mm above the pushing height",
-                t0,
-                **detail,
-            )
+        if motion.ok:
+            return None
+        height = self.robot.ee_position()[2] - stroke.start[2]
+        self._recover(open_gripper=True)
+        why = "came down on something" if motion.aborted else "could not reach"
+        reason = "blocked" if motion.aborted else "motion_failed"
+        return self._result(
+            "push", False, reason, f"the hand {why} {height * 1000:.0f} mm above the pushing height", t0, **detail
+        )
 
+    def _push_travel(self, stroke: _PushStroke) -> float:
+        """How far the hand has moved along the push from the stroke's start (metres)."""
+        hx, hy, _ = self.robot.ee_position()
+        return (hx - stroke.start[0]) * stroke.direction[0] + (hy - stroke.start[1]) * stroke.direction[1]
+
+    def _sweep(
+        self, stroke: _PushStroke, sweep: list[tuple[float, ...]], detail: dict[str, Any]
+    ) -> tuple[MotionResult, list[float]]:
+        """Follow the sweep until ``stroke.distance`` past the first contact, or contact is lost for
+        :data:`PUSH_LOST_TRAVEL`. Returns the motion and the hand travel at the first and last contact (empty
+        if nothing was felt); ``detail`` gets ``contact_at``."""
         table = getattr(self.world, "table", None)
         contact: list[float] = []  # hand travel along the push when something was first / last touched
 
-        def travel() -> float:
-            hx, hy, _ = self.robot.ee_position()
-            return (hx - start[0]) * dx + (hy - start[1]) * dy
-
         def pushing() -> bool:
-            s = travel()
+            s = self._push_travel(stroke)
             if self._push_force(table) > PUSH_TOUCH_FORCE:
                 if not contact:
                     contact.extend((s, s))
@@ -784,45 +923,34 @@ class Skills:
                 contact[1] = s
             if not contact:
                 return True
-            return s - contact[0] < distance and s - contact[1] < PUSH_LOST_TRAVEL
+            return s - contact[0] < stroke.distance and s - contact[1] < PUSH_LOST_TRAVEL
 
-        motion = self.robot.follow(sweep, speed=PUSH_SPEED, monitor=pushing, monitor_every=1)
-        stopped = self.robot.ee_position()
-        detail["stopped_at"] = tuple(round(v, 4) for v in stopped)
-        stopped_travel = travel()
-        lost = bool(contact) and stopped_travel - contact[1] >= PUSH_LOST_TRAVEL
-        pushed = stopped_travel - contact[0] if contact else 0.0
-        detail["pushed"] = round(pushed, 4)
+        return self.robot.follow(sweep, speed=PUSH_SPEED, monitor=pushing, monitor_every=1), contact
 
-        # Back off from the object straightening up, rise, go home; open the gripper again.
-        seed = min(sweep, key=lambda q: math.dist(self.robot.kin.forward(q)[0], stopped))
-        self._push_retreat(stopped, hand_yaw, tilt, (dx, dy), seed, (above_z, top + 0.04, stopped[2] + 0.04))
-        self.robot.go_home()
-        self.robot.open_gripper()
-
+    def _push_outcome(
+        self,
+        stroke: _PushStroke,
+        motion: MotionResult,
+        contact: list[float],
+        pushed: float,
+        lost: bool,
+        detail: dict[str, Any],
+        t0: float,
+    ) -> SkillResult:
+        """The push's result, from what the sweep felt."""
         if not contact:
-            return self._result(
-                "push", False, "missed", f"the {stroke * 100:.1f} cm stroke touched nothing", t0, **detail
-            )
+            why = f"the {stroke.length * 100:.1f} cm stroke touched nothing"
+            return self._result("push", False, "missed", why, t0, **detail)
         if lost:
-            return self._result(
-                "push",
-                False,
-                "lost_contact",
-                f"the object slipped off the fingers after {(contact[1] - contact[0]) * 100:.1f} cm of pushing",
-                t0,
-                **detail,
-            )
+            why = f"the object slipped off the fingers after {(contact[1] - contact[0]) * 100:.1f} cm of pushing"
+            return self._result("push", False, "lost_contact", why, t0, **detail)
         if not motion.ok and not motion.aborted:
-            return self._result(
-                "push",
-                False,
-                "motion_failed",
-                f"the hand could not follow the push ({motion.error * 1000:.1f} mm off) after {pushed * 100:.1f} cm",
-                t0,
-                **detail,
-            )
+            why = f"the hand could not follow the push ({motion.error * 1000:.1f} mm off) after {pushed * 100:.1f} cm"
+            return self._result("push", False, "motion_failed", why, t0, **detail)
+        dx, dy = stroke.direction
         message = f"pushed {pushed * 100:.1f} cm towards ({dx:.2f}, {dy:.2f})"
-        if pushed < distance - 0.005:
-            message += f", {distance * 100:.1f} cm asked: the stroke ended first (the object was farther than seen)"
+        if pushed < stroke.distance - 0.005:
+            message += (
+                f", {stroke.distance * 100:.1f} cm asked: the stroke ended first (the object was farther than seen)"
+            )
         return self._result("push", True, None, message, t0, **detail)
