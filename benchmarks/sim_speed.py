@@ -46,14 +46,14 @@ import sys
 import time
 import warnings
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from groundsight.sim._quiet import import_pybullet_quietly
+from groundsight.sim._quiet import import_pybullet_quietly, silenced_fds
 from groundsight.sim.camera import CAMERAS, CameraConfig
 from groundsight.sim.scene import PlacementError, place_objects, random_requests
 from groundsight.sim.world import TIME_STEP, World
@@ -72,26 +72,6 @@ OUR_ENV_ID = "groundsight/Tabletop-v0"
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-
-
-@contextlib.contextmanager
-def silenced_fds() -> Iterator[None]:
-    """Point file descriptors 1 and 2 at /dev/null (PyBullet's C code prints straight to them)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved:
-            os.close(fd)
 
 
 def version(dist: str) -> str:
