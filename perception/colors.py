@@ -44,7 +44,8 @@ REFERENCE_ALBEDO: dict[str, tuple[float, float, float]] = {
     "white": (0.95, 0.95, 0.95),
     "gray": (0.50, 0.50, 0.50),
 }
-"""Reference albedo of every colour name (linear RGB, 0..1)."""
+"""Reference albedo of every colour name (linear RGB, 0..1); the simulator renders objects with these
+(``groundsight.sim.bodies.COLORS`` is this table)."""
 
 GAIN = 0.935
 """Camera exposure under the scene light: a lit face of albedo 1 reads ``255 * GAIN``. Calibrated on the

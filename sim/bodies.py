@@ -20,19 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as p
 
-COLORS: dict[str, tuple[float, float, float]] = {
-    "red": (0.85, 0.10, 0.10),
-    "orange": (1.00, 0.50, 0.00),
-    "yellow": (0.95, 0.85, 0.10),
-    "green": (0.10, 0.65, 0.20),
-    "blue": (0.10, 0.30, 0.90),
-    "purple": (0.50, 0.15, 0.70),
-    "pink": (1.00, 0.50, 0.75),
-    "brown": (0.45, 0.27, 0.10),
-    "white": (0.95, 0.95, 0.95),
-    "gray": (0.50, 0.50, 0.50),
-}
-"""Named colours (linear RGB in 0..1) used to render objects."""
+from groundsight.perception.colors import REFERENCE_ALBEDO
+
+COLORS: dict[str, tuple[float, float, float]] = REFERENCE_ALBEDO
+"""Named colours (linear RGB in 0..1) used to render objects: perception's reference albedos
+(:data:`groundsight.perception.colors.REFERENCE_ALBEDO`), the one table of colour values."""
 
 SIZES = ("small", "medium", "large")
 

@@ -9,6 +9,7 @@ import numpy as np
 import pybullet as p
 import pytest
 
+from groundsight.perception.colors import COLOR_NAMES, REFERENCE_ALBEDO
 from groundsight.perception.relations import inside
 from groundsight.sim.bodies import (
     COLORS,
@@ -51,6 +52,16 @@ def test_the_seven_types() -> None:
     for t in OBJECT_TYPES:
         for s in SIZES:
             assert dimensions(t, s)
+
+
+def test_objects_are_rendered_in_perceptions_reference_colours(world: World) -> None:
+    """One colour table: the simulator paints every colour name with perception's reference albedo."""
+    assert COLORS is REFERENCE_ALBEDO
+    assert tuple(COLORS) == COLOR_NAMES
+    for i, color in enumerate(COLOR_NAMES):
+        body = world.add_object(ObjectSpec(f"o{i}", "block", color, x=0.3 + 0.06 * (i % 5), y=0.1 * (i // 5)))
+        rgba = p.getVisualShapeData(body, physicsClientId=world.client)[0][7]
+        assert rgba == pytest.approx((*REFERENCE_ALBEDO[color], 1.0)), color
 
 
 @pytest.mark.parametrize("obj_type", NEW_TYPES)
