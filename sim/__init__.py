@@ -1,6 +1,7 @@
 """PyBullet simulation: world, Franka Panda, tabletop objects, cameras, skills and simulator truth.
 
-Uses only ``groundsight.perception``'s Frame and CameraSource types from the rest of groundsight.
+Uses only ``groundsight.perception``'s types and constants from the rest of groundsight: Frame and
+CameraSource (cameras), TruthObject (the truth record, :mod:`groundsight.sim.truth`) and the colour table.
 """
 
 from groundsight.sim._quiet import import_pybullet_quietly

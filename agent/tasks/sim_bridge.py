@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from groundsight.agent.tasks.scenario import Scenario
-from groundsight.perception.perceivers.oracle import TruthObject
 from groundsight.sim.bodies import ObjectSpec
 from groundsight.sim.scene import PlacementRequest, place_objects
+from groundsight.sim.truth import ObjectTruth
 from groundsight.sim.world import World
 
 
@@ -45,19 +45,6 @@ class SimTruthSource:
     def __init__(self, world: World | None = None) -> None:
         self.world = world
 
-    def truth_objects(self) -> list[TruthObject]:
-        if self.world is None:
-            return []
-        return [
-            TruthObject(
-                id=t.id,
-                type=t.type,
-                color=t.color,
-                size=t.size,
-                position=t.position,
-                extent=t.extent,
-                body=t.body,
-                yaw=t.yaw,
-            )
-            for t in self.world.truth()
-        ]
+    def truth_objects(self) -> list[ObjectTruth]:
+        """The world's truth as it is: :class:`ObjectTruth` is perception's ``TruthObject`` record."""
+        return [] if self.world is None else self.world.truth()

@@ -1,7 +1,8 @@
 """The oracle perceiver: simulator truth in the shape of a percept, the upper bound for perception.
 
-Perception never imports the simulator. Whoever owns the truth (the simulator's adapter in ``groundsight.agent``)
-implements :class:`TruthSource` and fills :class:`TruthObject` records.
+Perception never imports the simulator. Whoever owns the truth implements :class:`TruthSource` and reports
+:class:`TruthObject` records: the simulator's own truth record (``groundsight.sim.truth.ObjectTruth``) is one,
+so its adapter in ``groundsight.agent`` hands the simulator's truth over without copying.
 
 Visibility: by default every true object is reported, also one that no frame shows (hidden under another
 object, outside every view); such an object has no evidence. ``visible_only=True`` reports only objects
@@ -43,6 +44,15 @@ class TruthObject(BaseModel):
     extent: Vec3
     yaw: float = 0.0
     body: int | None = None
+
+    @property
+    def description(self) -> str:
+        """Human words for this object, e.g. ``red block``."""
+        return f"{self.color} {self.type}"
+
+
+_SHARED_FIELDS = frozenset(TruthObject.model_fields) & frozenset(SceneObject.model_fields)
+"""What a true object and a perceived one both record (id, attributes, box, yaw): the oracle passes these on."""
 
 
 @runtime_checkable
@@ -99,16 +109,6 @@ class OraclePerceiver:
             if self.visible_only and can_judge and not evidence:
                 continue
             objects.append(
-                SceneObject(
-                    id=t.id,
-                    type=t.type,
-                    color=t.color,
-                    size=t.size,
-                    position=t.position,
-                    extent=t.extent,
-                    yaw=t.yaw,
-                    confidence=1.0,
-                    evidence=tuple(evidence),
-                )
+                SceneObject(**t.model_dump(include=_SHARED_FIELDS), confidence=1.0, evidence=tuple(evidence))
             )
         return Percept(objects=objects, cameras=[f.camera for f in frames], perceiver=self.name, t=frames_time(frames))
