@@ -8,6 +8,7 @@ always what the agent perceived, in the world frame of ``DESIGN.md`` (metres, ra
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -99,8 +100,7 @@ class RecordingRobot:
                 "message": outcome.message,
                 "detail": {k: v for k, v in outcome.detail.items() if k != "wall_time_s"},
             }
-            with open(self.journal, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"method": method, "args": plain, "outcome": recorded}) + "\n")
+            append_line(self.journal, json.dumps({"method": method, "args": plain, "outcome": recorded}))
         return outcome
 
     def pick(self, position: Vec3, extent: Vec3, yaw: float) -> SkillOutcome:
@@ -120,10 +120,39 @@ class RecordingRobot:
         return self.robot.holding
 
 
+class JournalError(ValueError):
+    """A robot journal is damaged before its last line (a torn last line is only what a kill leaves)."""
+
+
+def append_line(path: str, line: str) -> None:
+    """Append one line with a single write and fsync it, so a kill leaves either the whole line or a torn tail."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, (line + "\n").encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def read_journal(journal: str) -> list[dict[str, Any]]:
-    """The calls of a robot journal, in order."""
-    with open(journal, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """The calls of a robot journal, in order. A torn last line (a kill in mid-write) is dropped, so that call
+    runs again on resume; damage anywhere else raises :class:`JournalError` naming the line."""
+    with open(journal, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    calls: list[dict[str, Any]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            entry = json.loads(raw.decode("utf-8"))
+            if not isinstance(entry, dict) or not {"method", "args", "outcome"} <= entry.keys():
+                raise ValueError("not a journal entry")
+        except ValueError as exc:
+            if number >= len(lines) - 1 and not raw.endswith(b"}"):
+                break  # the torn tail of the last write
+            raise JournalError(f"{journal}: line {number}: damaged ({str(exc)[:80]})") from None
+        calls.append(entry)
+    return calls
 
 
 def replay(robot: RobotInterface, calls: list[dict[str, Any]]) -> None:
