@@ -176,6 +176,7 @@ def run_in_host(
     ask: Callable[[str], str | None] | None = None,
     kg_files: Sequence[str | Path] = (),
     max_steps: int = 30,
+    max_retries: int = 2,
     verify: bool = True,
     perception_options: dict[str, Any] | None = None,
     reasoner_options: dict[str, Any] | None = None,
@@ -199,6 +200,7 @@ def run_in_host(
             either the episode stops with ``needs_clarification`` and the question.
         kg_files: Turtle files merged into the knowledge graph.
         max_steps: the graph's step budget.
+        max_retries: how often the agent plans again after an action failed or its effect was not observed.
         verify: False acts whatever the checks say (ablations).
         on_step: called with (step, node, update) after every graph step.
 
@@ -229,7 +231,7 @@ def run_in_host(
         verify=verify,
         frame_sink=_frame_sink(folder) if folder is not None else None,
     )
-    state = AgentState(instruction=instruction, max_steps=max_steps)
+    state = AgentState(instruction=instruction, max_steps=max_steps, max_retries=max_retries)
     steps = 0
     trace = open(folder / "trace.jsonl", "a", encoding="utf-8") if folder is not None else None  # noqa: SIM115
     try:

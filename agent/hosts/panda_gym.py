@@ -52,6 +52,11 @@ OBJECT_SIZE = 0.04
 """panda-gym's cube side (m)."""
 TABLE_GOAL_TOLERANCE = 0.005
 """A goal whose cube bottom is at most this high above the table (m) lies on the table."""
+PLACE_SIZE = (0.05, 0.05)
+"""Footprint of an exported goal: the agent sees a cube on it when its centre is within 3.5 cm in x and y
+(:data:`groundsight.perception.relations.FOOTPRINT_MARGIN` included), inside panda-gym's 5 cm success ball."""
+RETRIES = 5
+"""The agent's (and the scripted bound's) tries after the first: a push is open loop, the agent closes it."""
 
 
 def _vec(v: Sequence[float]) -> Vec3:
@@ -277,11 +282,12 @@ def places(env: Any) -> list[NamedPlace]:
     half = np.array([0.0, 0.0, OBJECT_SIZE / 2])
     if goal.shape == (6,):  # PandaStack: the first cube's goal on the table, the second's on top of it
         return [
-            NamedPlace(name="blue target", position=robot.to_agent(goal[:3] - half)),
-            NamedPlace(name="green target", position=robot.to_agent(goal[3:] - half)),
+            NamedPlace(name="blue target", position=robot.to_agent(goal[:3] - half), size=PLACE_SIZE),
+            NamedPlace(name="green target", position=robot.to_agent(goal[3:] - half), size=PLACE_SIZE),
         ]
     bottom = goal - half
-    return [NamedPlace(name="target", position=robot.to_agent(bottom), surface=bool(bottom[2] <= TABLE_GOAL_TOLERANCE))]
+    on_table = bool(bottom[2] <= TABLE_GOAL_TOLERANCE)
+    return [NamedPlace(name="target", position=robot.to_agent(bottom), size=PLACE_SIZE, surface=on_table)]
 
 
 def is_success(env: Any) -> bool:
@@ -326,15 +332,15 @@ def run_panda_gym(
             out=out,
             seed=seed,
             appearance=APPEARANCE,
-            **options,
+            **{"max_retries": RETRIES, "max_steps": 60, **options},
         )
     finally:
         env.close()
 
 
-def run_scripted(env_id: str = "PandaPush-v3", seed: int = 0, attempts: int = 3) -> dict[str, Any]:
+def run_scripted(env_id: str = "PandaPush-v3", seed: int = 0, attempts: int = 1 + RETRIES) -> dict[str, Any]:
     """The upper bound: the same robot driven with the env's true state (object boxes and goals), no agent,
-    trying again up to ``attempts`` times in all while ``is_success`` says no (the agent gets three tries too).
+    trying again up to ``attempts`` times in all while ``is_success`` says no (as many as the agent gets).
     Returns ``{"success": is_success, "on_table": goal on the table}``; a goal in the air is not attempted."""
     env = make_env(env_id, seed)
     try:
