@@ -1,0 +1,192 @@
+"""``groundsight run``: one episode, printed step by step, judged on simulator truth."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from groundsight.agent.cli.app import (
+    STATUS_WORDS,
+    bad_input,
+    check_backends,
+    check_kg,
+    check_tools,
+    console,
+    llm_options,
+    load_or_exit,
+    result_line,
+)
+from groundsight.agent.loop.runner import Summary, resume_run, run_episode
+from groundsight.agent.tasks.scenario import ScenarioError
+
+StepPrinter = Callable[[int, str, dict[str, Any]], None]
+"""What the runner calls after every graph step: ``(step index, node name, the node's state update)``."""
+
+
+def _ask_in_terminal(question: str) -> str | None:
+    """Ask the person at the terminal; an empty answer leaves the question open."""
+    console.print(f"[bold yellow]?[/] {question}", highlight=False)
+    answer = console.input("[bold]your answer[/] (empty to stop): ").strip()
+    return answer or None
+
+
+def _terminal_asker(no_input: bool) -> Callable[[str], str | None] | None:
+    """The terminal prompt for the agent's questions, or None when nobody can answer (``--no-input``, a pipe)."""
+    return None if no_input or not sys.stdin.isatty() else _ask_in_terminal
+
+
+def describe_step(node: str, update: dict[str, Any]) -> str:
+    """One line saying what a graph node just did (what ``run`` prints after the node's name)."""
+    if node == "perceive" and update.get("percept") is not None:
+        objs = update["percept"].objects
+        repaired = sum(not c.passed for c in update.get("screen") or [])
+        screened = f" (screen: {repaired} repaired)" if repaired else ""
+        return f"saw {len(objs)} objects: " + ", ".join(o.id for o in objs) + screened
+    if node == "reason" and update.get("thought") is not None:
+        return update["thought"].steps[-1].text
+    if node == "verify" and update.get("checks") is not None:
+        checks = update["checks"]
+        return f"{sum(c.passed for c in checks)}/{len(checks)} checks passed" + (
+            "" if all(c.passed for c in checks) else f"; failed: {next(c for c in checks if not c.passed).name}"
+        )
+    if node == "act" and update.get("actions"):
+        a = update["actions"][-1]
+        return f"{a.step}: {'ok' if a.ok else 'FAILED ' + str(a.reason)}"
+    if node == "observe" and update.get("checks"):
+        c = update["checks"][-1]
+        return f"{c.claim}: {'observed' if c.passed else 'NOT observed'}"
+    return update.get("reason", "") if node in STATUS_WORDS else ""
+
+
+def step_printer(quiet: bool) -> StepPrinter:
+    """Prints ``  <i> <node> <what it did>`` per graph step (nothing with ``--quiet``)."""
+
+    def show(i: int, node: str, update: dict[str, Any]) -> None:
+        if not quiet:
+            console.print(f"  [dim]{i:>3}[/] [cyan]{node:<20}[/] ", end="")
+            console.print(describe_step(node, update), markup=False)
+
+    return show
+
+
+def finish(summary: Summary) -> typer.Exit:
+    """Print the result line; the exit to raise (0 passed, 1 ran but did not pass)."""
+    print(result_line(summary))
+    return typer.Exit(0 if summary.passed else 1)
+
+
+def resume_episode(run_dir: Path, answers: list[str], no_input: bool, quiet: bool) -> Summary:
+    """Continue the run in ``run_dir`` from its checkpoint; one-line errors if it holds no run."""
+    if not (run_dir / "run.json").exists() or not (run_dir / "checkpoint.sqlite").exists():
+        raise bad_input(f"--resume: {run_dir} holds no run (run.json and checkpoint.sqlite are missing)")
+    if not quiet:
+        console.print(f"resuming {run_dir}", markup=False)
+    try:
+        return resume_run(run_dir, answers=answers, ask=_terminal_asker(no_input), on_step=step_printer(quiet))
+    except (ValueError, ScenarioError) as exc:
+        raise bad_input(f"--resume: {str(exc).splitlines()[0]}") from None
+
+
+def _print_header(name: str, instruction: str, seed: int, perception: str, reasoner: str) -> None:
+    console.print(f"[bold]{name}[/] (seed {seed}, perception {perception}, reasoner {reasoner})")
+    console.print(f"instruction: {instruction}", markup=False)
+
+
+def _print_footer(summary: Summary, out: Path) -> None:
+    console.print(f"run directory: {out}", markup=False)
+    if summary.status == "needs_clarification":
+        console.print(f"answer it with: groundsight run --resume {out} --answer 'the left one'", markup=False)
+
+
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (not with --resume).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
+    perception: Annotated[
+        str, typer.Option(help="Perceiver: classical (OpenCV on RGB-D) or oracle (truth).")
+    ] = "classical",
+    reasoner: Annotated[
+        str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner) or llm (a chat model, verified).")
+    ] = "rules",
+    out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
+    answer: Annotated[
+        list[str] | None,
+        typer.Option(help="Answer to the agent's question (e.g. 'the left one'); repeat for several questions."),
+    ] = None,
+    kg: Annotated[
+        list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
+    ] = None,
+    twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
+    llm_model: Annotated[
+        str | None,
+        typer.Option(help="llm: local model folder / hub id, or the model name a --llm-base-url server serves."),
+    ] = None,
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="llm: an OpenAI-compatible server, e.g. vLLM at http://localhost:8000/v1.")
+    ] = None,
+    gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
+    video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
+    model: Annotated[
+        str | None, typer.Option(help="vlm / detector / llm: a local model folder or hub id (--llm-model if both).")
+    ] = None,
+    noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
+    device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
+    dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
+    ] = True,
+    resume: Annotated[
+        Path | None, typer.Option(help="Continue a run from its directory's checkpoint (after a crash or a question).")
+    ] = None,
+    no_input: Annotated[bool, typer.Option("--no-input", help="Never ask in the terminal; pause instead.")] = False,
+    tools: Annotated[
+        list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
+) -> None:
+    """Run one episode and judge it on simulator truth.
+
+    Writes OUT/summary.json, OUT/trace.jsonl (one JSON object per graph step), OUT/checkpoint.sqlite,
+    OUT/run.json, OUT/robot.jsonl and OUT/frames/. When the agent asks which object you mean, an interactive
+    terminal asks you; --answer answers ahead; otherwise the run pauses and `--resume OUT --answer TEXT` goes on.
+    Exit code: 0 passed, 1 ran but did not pass, 2 bad input.
+    """
+    if resume is not None:
+        if scenario is not None:
+            raise bad_input("give either a scenario file or --resume RUN_DIR, not both")
+        raise finish(resume_episode(resume, answer or [], no_input, quiet))
+    if scenario is None:
+        raise bad_input("name a scenario file (or --resume RUN_DIR)")
+    spec = load_or_exit(scenario)
+    check_backends(perception, reasoner, model)
+    out = out or Path("runs") / f"{spec.name}-seed{seed}"
+    if not quiet:
+        _print_header(spec.name, spec.instruction, seed, perception, reasoner)
+    needs_model = perception.split(":")[-1] in ("vlm", "detector")
+    llm = llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
+    kg_files = check_kg(kg or [])
+    check_tools(tools or [])
+    summary = run_episode(
+        spec,
+        seed,
+        perception,
+        reasoner,
+        out,
+        gui=gui,
+        video=video,
+        perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype},
+        on_step=step_printer(quiet),
+        answers=answer or [],
+        kg_files=kg_files,
+        twin=twin,
+        reasoner_options=llm,
+        verify=verify,
+        ask=_terminal_asker(no_input),
+        tool_specs=tools or [],
+    )
+    if not quiet:
+        _print_footer(summary, out)
+    raise finish(summary)
