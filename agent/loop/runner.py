@@ -8,6 +8,7 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -126,7 +127,15 @@ def _jsonable(value: Any) -> Any:
 
 
 class RunConfig(BaseModel):
-    """``run.json``: everything needed to build the same episode again (``groundsight run --resume DIR``)."""
+    """How to run one episode, and ``run.json``: everything needed to build the same episode again
+    (``groundsight run --resume DIR``).
+
+    ``kg_files`` are Turtle files merged into the knowledge graph; ``twin`` rolls every plan out on a copy of the
+    world before the robot moves; ``verify=False`` acts whatever the checks say (for ablations); ``audit=True``
+    records the perceiver's own mistakes against simulator truth in ``Summary.injections``
+    (:mod:`groundsight.perception.perceivers.audit`), as a ``noisy:`` perceiver records what it injected;
+    ``video`` writes ``episode.mp4`` from the front camera; ``gui`` opens the PyBullet window.
+    """
 
     scenario_file: str | None = None
     seed: int = 0
@@ -139,6 +148,8 @@ class RunConfig(BaseModel):
     verify: bool = True
     video: bool = False
     tool_specs: list[str] = []
+    audit: bool = False
+    gui: bool = False
 
 
 _STOP = object()
@@ -146,6 +157,9 @@ _STOP = object()
 
 FRAME_SIZE = (320, 240)
 """Width and height of the JPEG frames stored per look in ``OUT/frames`` (for reports)."""
+
+RUN_FILES = ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4", "robot.jsonl")
+"""What a fresh run writes into its directory (an earlier run's copies are removed first)."""
 
 
 class _FrameStore:
@@ -169,6 +183,75 @@ class _FrameStore:
         return names
 
 
+class _Dialogue:
+    """The person's side of an episode: the clarification answers given in advance, then ``ask``."""
+
+    def __init__(self, answers: Sequence[str], ask: Callable[[str], str | None] | None) -> None:
+        self.pending = list(answers)
+        self.ask = ask
+
+    def answer(self, question: str) -> str | None:
+        """The next given answer; when none is left, ``ask``'s; without ``ask``, None (the run pauses)."""
+        if self.pending:
+            return self.pending.pop(0)
+        return self.ask(question) if self.ask is not None else None
+
+
+class _TraceWriter:
+    """Appends each graph step to ``trace.jsonl`` (when there is a run directory) and tells ``on_step``."""
+
+    def __init__(self, out: Path | None, resume: bool, on_step: Callable[[int, str, dict[str, Any]], None] | None):
+        self.file = open(out / "trace.jsonl", "a", encoding="utf-8") if out is not None else None  # noqa: SIM115
+        self.steps = _count_lines(out / "trace.jsonl") if out is not None and resume else 0
+        self.on_step = on_step
+
+    def write(self, node: str, update: dict[str, Any], cached: bool) -> None:
+        """Record one node's update (``replayed`` when LangGraph applied writes saved before a kill)."""
+        record = {"step": self.steps, "node": node, **_jsonable(update)}
+        if cached:
+            record["replayed"] = True
+        if self.file is not None:
+            self.file.write(json.dumps(record, sort_keys=True) + "\n")
+            self.file.flush()
+        if self.on_step is not None:
+            self.on_step(self.steps, node, update)
+        self.steps += 1
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+@dataclass
+class _Episode:
+    """The live pieces of one episode that the graph run and the resume need."""
+
+    app: Any
+    checkpointer: Any
+    skills: Skills
+    robot: RecordingRobot
+    perceiver: Any
+    graph_config: dict[str, Any]
+
+
+def prepare_run_dir(out: Path, scenario: Scenario, config: RunConfig) -> None:
+    """Make ``out``, remove what an earlier run left there, and write ``run.json`` (with the scenario's file and
+    only the JSON-storable options, see :func:`_plain`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name in RUN_FILES:
+        (out / name).unlink(missing_ok=True)
+    for old in (out / "frames").glob("look_*.jpg"):
+        old.unlink()
+    stored = config.model_copy(
+        update={
+            "scenario_file": str(scenario.source) if scenario.source else None,
+            "perception_options": _plain(config.perception_options),
+            "reasoner_options": _plain(config.reasoner_options),
+        }
+    )
+    (out / "run.json").write_text(stored.model_dump_json(indent=2, exclude={"gui"}) + "\n", encoding="utf-8")
+
+
 def run_episode(
     scenario: Scenario,
     seed: int = 0,
@@ -185,169 +268,51 @@ def run_episode(
     reasoner_options: dict[str, Any] | None = None,
     verify: bool = True,
     ask: Callable[[str], str | None] | None = None,
-    resume: bool = False,
     tool_specs: Sequence[str] = (),
     audit: bool = False,
 ) -> Summary:
-    """Run ``scenario`` once and write ``summary.json``, ``trace.jsonl``, ``checkpoint.sqlite``, ``run.json``,
-    ``robot.jsonl`` (the robot's completed calls) and ``frames/`` (and ``episode.mp4`` from the front camera
-    with ``video=True``) into ``out_dir``.
+    """Legacy keyword form of :func:`run_config_episode` (kept until the callers move)."""
+    config = RunConfig(
+        seed=seed,
+        perception=perception,
+        reasoner=reasoner,
+        perception_options=perception_options or {},
+        reasoner_options=reasoner_options or {},
+        kg_files=[str(f) for f in kg_files],
+        twin=twin,
+        verify=verify,
+        video=video,
+        tool_specs=list(tool_specs),
+        audit=audit,
+        gui=gui,
+    )
+    return run_config_episode(scenario, config, out_dir, answers=answers, ask=ask, on_step=on_step)
+
+
+def run_config_episode(
+    scenario: Scenario,
+    config: RunConfig | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    answers: Sequence[str] = (),
+    ask: Callable[[str], str | None] | None = None,
+    on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
+) -> Summary:
+    """Run ``scenario`` once as ``config`` says and write ``summary.json``, ``trace.jsonl``, ``checkpoint.sqlite``,
+    ``run.json``, ``robot.jsonl`` (the robot's completed calls) and ``frames/`` (and ``episode.mp4`` with
+    ``config.video``) into ``out_dir``.
 
     ``answers`` are given, in order, to the agent's clarification questions; when none is left, ``ask`` (e.g.
     a terminal prompt) is asked, and without it the run pauses with status ``needs_clarification``.
-    ``kg_files`` are Turtle files merged into the knowledge graph; ``twin`` rolls every plan out on a copy of
-    the world before the robot moves; ``verify=False`` acts whatever the checks say (for ablations);
-    ``audit=True`` records the perceiver's own mistakes against simulator truth in ``Summary.injections``
-    (:mod:`groundsight.perception.perceivers.audit`), as a ``noisy:`` perceiver records what it injected.
-    ``resume=True`` continues the run in ``out_dir`` from its checkpoint: the simulated world is rebuilt from
-    the seed and the robot journal is replayed on it, so no completed action is done again by the agent.
+    ``on_step(step, node, update)`` is called after every graph step. :func:`resume_run` continues a run.
     """
-    if reasoner not in REASONERS:
-        raise ValueError(f"unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
-    started = time.perf_counter()
+    config = config or RunConfig()
+    if config.reasoner not in REASONERS:
+        raise ValueError(f"unknown reasoner {config.reasoner!r} (known: {', '.join(REASONERS)})")
     out = Path(out_dir) if out_dir is not None else None
-    if resume and out is None:
-        raise ValueError("resume needs the run directory")
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        if not resume:
-            for name in ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4", "robot.jsonl"):
-                (out / name).unlink(missing_ok=True)
-            for old in (out / "frames").glob("look_*.jpg"):
-                old.unlink()
-            config = RunConfig(
-                scenario_file=str(scenario.source) if scenario.source else None,
-                seed=seed,
-                perception=perception,
-                reasoner=reasoner,
-                perception_options=_plain(perception_options or {}),
-                reasoner_options=_plain(reasoner_options or {}),
-                kg_files=[str(f) for f in kg_files],
-                twin=twin,
-                verify=verify,
-                video=video,
-                tool_specs=list(tool_specs),
-            )
-            (out / "run.json").write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    trace_file = open(out / "trace.jsonl", "a", encoding="utf-8") if out is not None else None  # noqa: SIM115
-    steps_seen = _count_lines(out / "trace.jsonl") if out is not None and resume else 0
-    state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
-    world: World | None = None
-    recorder: VideoRecorder | None = None
-    perceiver: Any = None
-    initial: dict[str, ObjectTruth] = {}
-    try:
-        world = build_world(scenario, np.random.default_rng(seed), gui=gui)
-        if video and out is not None:
-            recorder = VideoRecorder(world, out / "episode.mp4")
-        initial = world.truth_by_id()
-        skills = Skills(world)
-        robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
-        kb = KnowledgeBase(kg_files)
-        verifier = Verifier(kb, colour_probe=colour_contradiction)
-        truth_source = SimTruthSource(world)
-        perceiver = make_perceiver(perception, truth=truth_source, seed=seed, **(perception_options or {}))
-        if audit:
-            perceiver = AuditedPerceiver(perceiver, truth_source)
-        options = dict(reasoner_options or {})
-        if reasoner == "llm":  # the chat model may call the registry's tools on the scene it reasons about
-            options["tools"] = llm_tools(default_registry(tool_specs), kb, frames=lambda: runtime.frames)
-        runtime = Runtime(
-            cameras=world.cameras,
-            perceiver=perceiver,
-            reasoner=make_reasoner(reasoner, kb, verifier, **options),
-            verifier=verifier,
-            kb=kb,
-            robot=robot,
-            twin=_digital_twin(seed) if twin else None,
-            verify=verify,
-            frame_sink=_FrameStore(out) if out is not None else None,
-        )
-        checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
-        app = build_graph(runtime).compile(checkpointer=checkpointer)
-        config = {
-            "configurable": {"thread_id": f"{scenario.name}-{seed}"},
-            "recursion_limit": 10 * scenario.max_steps,
-        }
-        pending = list(answers)
-        graph_input: Any = state  # None continues from the checkpoint, as LangGraph does
-        if resume:
-            snapshot = app.get_state(config)
-            journal = out / "robot.jsonl"  # type: ignore[operator]
-            calls = read_journal(str(journal)) if journal.exists() else []
-            replay(skills, calls)
-            robot.count = _robot_calls_done(checkpointer, config)
-            robot.pending = calls[robot.count :]
-            graph_input = None
-            if snapshot.interrupts:  # it stopped at a question: it needs an answer to go on
-                answer = pending.pop(0) if pending else (ask(_question(snapshot)) if ask else None)
-                graph_input = Command(resume=answer) if answer is not None else _STOP
-            elif not snapshot.next and not snapshot.tasks:  # it had finished
-                # (a step that finished just before the kill is a task with its writes saved and is not in
-                # ``next``; streaming None applies those writes and goes on)
-                graph_input = _STOP
-        while graph_input is not _STOP:
-            asked: str | None = None
-            # durability="sync": each step's checkpoint is on disk before the next step starts
-            for chunk in app.stream(graph_input, config, stream_mode="updates", durability="sync"):
-                # a step whose writes were saved before a kill comes back with {"__metadata__": {"cached": True}}
-                cached = bool((chunk.pop("__metadata__", None) or {}).get("cached"))
-                for node, update in chunk.items():
-                    if node == "__interrupt__":
-                        asked = str(update[0].value.get("question", "")) if update else ""
-                        update = {"question": [i.value for i in update]}
-                    record = {"step": steps_seen, "node": node, **_jsonable(update or {})}
-                    if cached:
-                        record["replayed"] = True
-                    if trace_file is not None:
-                        trace_file.write(json.dumps(record, sort_keys=True) + "\n")
-                        trace_file.flush()
-                    if on_step is not None:
-                        on_step(steps_seen, node, update or {})
-                    steps_seen += 1
-            answer = None
-            if asked is not None:
-                answer = pending.pop(0) if pending else (ask(asked) if ask is not None else None)
-            graph_input = Command(resume=answer) if answer is not None else _STOP
-        state = AgentState.model_validate(app.get_state(config).values)
-    except Exception as exc:  # an internal failure is a recorded result, never a lost one
-        log.debug("episode crashed", exc_info=True)
-        if out is not None:
-            (out / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
-        reason = f"internal error: {type(exc).__name__}: {exc}"
-        state = state.model_copy(update={"status": "failed", "reason": reason, "steps": steps_seen})
-    finally:
-        if trace_file is not None:
-            trace_file.close()
-    truth = world.truth_by_id() if world is not None else {}
-    if recorder is not None:
-        recorder.close()
-    if world is not None:
-        world.close()
-    goal_ok = goal_holds(scenario.goal, truth, initial) if scenario.goal and truth else None
-    moved = moved_objects(truth, initial)
-    summary = Summary(
-        scenario=scenario.name,
-        seed=seed,
-        status=state.status,
-        expected=scenario.expect,
-        passed=judge(scenario, state, goal_ok, moved),
-        steps=state.steps,
-        wall_time_s=round(time.perf_counter() - started, 3),
-        reason=state.reason,
-        question=state.question,
-        perception=perception,
-        reasoner=reasoner,
-        goal_satisfied=goal_ok,
-        moved=moved,
-        actions=len(state.actions),
-        looks=state.looks,
-        verify=verify,
-        injections=[i.model_dump(mode="json") for i in getattr(perceiver, "injections", [])],
-    )
-    if out is not None:
-        (out / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return summary
+        prepare_run_dir(out, scenario, config)
+    return _run(scenario, config, out, _Dialogue(answers, ask), on_step, resume=False)
 
 
 def resume_run(
@@ -356,28 +321,163 @@ def resume_run(
     ask: Callable[[str], str | None] | None = None,
     on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
 ) -> Summary:
-    """Continue the run in ``run_dir`` (written by :func:`run_episode`) from its checkpoint."""
+    """Continue the run in ``run_dir`` (written by :func:`run_episode`) from its checkpoint: the simulated world
+    is rebuilt from the seed and the robot journal is replayed on it, so no completed action is done again."""
     out = Path(run_dir)
     config = RunConfig.model_validate_json((out / "run.json").read_text(encoding="utf-8"))
     if config.scenario_file is None:
         raise ValueError(f"{out / 'run.json'}: scenario_file: the run was not started from a scenario file")
-    return run_episode(
-        load_scenario(config.scenario_file),
-        config.seed,
-        config.perception,
-        config.reasoner,
-        out,
-        video=False,
-        perception_options=config.perception_options,
-        on_step=on_step,
-        answers=answers,
-        kg_files=config.kg_files,
-        twin=config.twin,
-        reasoner_options=config.reasoner_options,
+    if config.reasoner not in REASONERS:
+        raise ValueError(f"{out / 'run.json'}: reasoner: unknown reasoner {config.reasoner!r}")
+    config = config.model_copy(update={"video": False, "gui": False})
+    return _run(load_scenario(config.scenario_file), config, out, _Dialogue(answers, ask), on_step, resume=True)
+
+
+def _run(
+    scenario: Scenario,
+    config: RunConfig,
+    out: Path | None,
+    dialogue: _Dialogue,
+    on_step: Callable[[int, str, dict[str, Any]], None] | None,
+    resume: bool,
+) -> Summary:
+    """Build the scene, drive the graph (from its checkpoint when ``resume``), judge and write the summary."""
+    started = time.perf_counter()
+    trace = _TraceWriter(out, resume, on_step)
+    state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
+    world: World | None = None
+    recorder: VideoRecorder | None = None
+    episode: _Episode | None = None
+    initial: dict[str, ObjectTruth] = {}
+    try:
+        world = build_world(scenario, np.random.default_rng(config.seed), gui=config.gui)
+        if config.video and out is not None:
+            recorder = VideoRecorder(world, out / "episode.mp4")
+        initial = world.truth_by_id()
+        episode = _build_episode(scenario, config, world, out)
+        graph_input = _resume_input(episode, out, dialogue) if resume and out is not None else state
+        _drive(episode, graph_input, trace, dialogue)
+        state = AgentState.model_validate(episode.app.get_state(episode.graph_config).values)
+    except Exception as exc:  # an internal failure is a recorded result, never a lost one
+        log.debug("episode crashed", exc_info=True)
+        if out is not None:
+            (out / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        state = state.model_copy(update={"status": "failed", "reason": reason, "steps": trace.steps})
+    finally:
+        trace.close()
+    truth = world.truth_by_id() if world is not None else {}
+    if recorder is not None:
+        recorder.close()
+    if world is not None:
+        world.close()
+    injections = getattr(episode.perceiver if episode is not None else None, "injections", [])
+    summary = _summarize(scenario, config, state, truth, initial, injections, time.perf_counter() - started)
+    if out is not None:
+        (out / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Path | None) -> _Episode:
+    """The robot (journaled), knowledge base, verifier, perceiver, reasoner and the compiled graph over them."""
+    skills = Skills(world)
+    robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
+    kb = KnowledgeBase(config.kg_files)
+    verifier = Verifier(kb, colour_probe=colour_contradiction)
+    truth_source = SimTruthSource(world)
+    perceiver = make_perceiver(config.perception, truth=truth_source, seed=config.seed, **config.perception_options)
+    if config.audit:
+        perceiver = AuditedPerceiver(perceiver, truth_source)
+    options = dict(config.reasoner_options)
+    if config.reasoner == "llm":  # the chat model may call the registry's tools on the scene it reasons about
+        options["tools"] = llm_tools(default_registry(config.tool_specs), kb, frames=lambda: runtime.frames)
+    runtime = Runtime(
+        cameras=world.cameras,
+        perceiver=perceiver,
+        reasoner=make_reasoner(config.reasoner, kb, verifier, **options),
+        verifier=verifier,
+        kb=kb,
+        robot=robot,
+        twin=_digital_twin(config.seed) if config.twin else None,
         verify=config.verify,
-        ask=ask,
-        resume=True,
-        tool_specs=config.tool_specs,
+        frame_sink=_FrameStore(out) if out is not None else None,
+    )
+    checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
+    graph_config = {
+        "configurable": {"thread_id": f"{scenario.name}-{config.seed}"},
+        "recursion_limit": 10 * scenario.max_steps,
+    }
+    app = build_graph(runtime).compile(checkpointer=checkpointer)
+    return _Episode(app, checkpointer, skills, robot, perceiver, graph_config)
+
+
+def _resume_input(episode: _Episode, out: Path, dialogue: _Dialogue) -> Any:
+    """Replay the robot journal on the rebuilt world and say how to go on from the checkpoint: ``None``
+    (continue), ``Command(resume=answer)`` (it stopped at a question) or ``_STOP`` (it had finished, or the
+    question has no answer yet)."""
+    snapshot = episode.app.get_state(episode.graph_config)
+    journal = out / "robot.jsonl"
+    calls = read_journal(str(journal)) if journal.exists() else []
+    replay(episode.skills, calls)
+    episode.robot.count = _robot_calls_done(episode.checkpointer, episode.graph_config)
+    episode.robot.pending = calls[episode.robot.count :]
+    if snapshot.interrupts:  # it stopped at a question: it needs an answer to go on
+        answer = dialogue.answer(_question(snapshot))
+        return Command(resume=answer) if answer is not None else _STOP
+    if not snapshot.next and not snapshot.tasks:  # it had finished
+        # (a step that finished just before the kill is a task with its writes saved and is not in ``next``;
+        # streaming None applies those writes and goes on)
+        return _STOP
+    return None
+
+
+def _drive(episode: _Episode, graph_input: Any, trace: _TraceWriter, dialogue: _Dialogue) -> None:
+    """Stream the graph step by step into ``trace``; at a question, go on with the dialogue's answer."""
+    while graph_input is not _STOP:
+        asked: str | None = None
+        # durability="sync": each step's checkpoint is on disk before the next step starts
+        for chunk in episode.app.stream(graph_input, episode.graph_config, stream_mode="updates", durability="sync"):
+            # a step whose writes were saved before a kill comes back with {"__metadata__": {"cached": True}}
+            cached = bool((chunk.pop("__metadata__", None) or {}).get("cached"))
+            for node, update in chunk.items():
+                if node == "__interrupt__":
+                    asked = str(update[0].value.get("question", "")) if update else ""
+                    update = {"question": [i.value for i in update]}
+                trace.write(node, update or {}, cached)
+        answer = dialogue.answer(asked) if asked is not None else None
+        graph_input = Command(resume=answer) if answer is not None else _STOP
+
+
+def _summarize(
+    scenario: Scenario,
+    config: RunConfig,
+    state: AgentState,
+    truth: dict[str, ObjectTruth],
+    initial: dict[str, ObjectTruth],
+    injections: Sequence[Any],
+    wall_time_s: float,
+) -> Summary:
+    """Judge the final state on simulator truth."""
+    goal_ok = goal_holds(scenario.goal, truth, initial) if scenario.goal and truth else None
+    moved = moved_objects(truth, initial)
+    return Summary(
+        scenario=scenario.name,
+        seed=config.seed,
+        status=state.status,
+        expected=scenario.expect,
+        passed=judge(scenario, state, goal_ok, moved),
+        steps=state.steps,
+        wall_time_s=round(wall_time_s, 3),
+        reason=state.reason,
+        question=state.question,
+        perception=config.perception,
+        reasoner=config.reasoner,
+        goal_satisfied=goal_ok,
+        moved=moved,
+        actions=len(state.actions),
+        looks=state.looks,
+        verify=config.verify,
+        injections=[i.model_dump(mode="json") for i in injections],
     )
 
 
