@@ -37,3 +37,35 @@ def record_target(record: tuple[str, Path] | None) -> Path | None:
     if fmt not in RECORD_FORMATS:
         raise ValueError(f"--record: unknown format {fmt!r} (known: {', '.join(RECORD_FORMATS)})")
     return Path(folder)
+
+
+def write_recordings(
+    run_dirs: list[Path], record: tuple[str, Path] | None = None, rerun_save: Path | None = None
+) -> list[str]:
+    """What ``--record FORMAT DIR`` and ``--rerun-save FILE.rrd`` ask for, written from finished run directories.
+
+    A run directory that cannot be recorded (an episode that crashed before its first look) is skipped with a
+    line saying why. Returns the lines to print.
+
+    Raises:
+        ValueError: an unknown format, or a dataset folder that cannot take these episodes (one line).
+    """
+    from groundsight.agent.recording.episode import RecordingError, episode_from_run_dir
+
+    lines: list[str] = []
+    target = record_target(record)
+    if target is not None:
+        usable = []
+        for run_dir in run_dirs:
+            try:
+                episode_from_run_dir(run_dir)
+                usable.append(run_dir)
+            except RecordingError as exc:
+                lines.append(f"not recorded: {exc}")
+        if usable:
+            count = f"{len(usable)} episode" + ("s" if len(usable) != 1 else "")
+            lines.append(f"wrote {count} to the LeRobot dataset {record_lerobot(usable, target)}")
+    if rerun_save is not None:
+        for run_dir in run_dirs:
+            lines.append(f"wrote Rerun recording {log_rerun(run_dir, rerun_save)}")
+    return lines

@@ -4,6 +4,8 @@ PyAV and groundsight's own LeRobot source) and logged to a Rerun .rrd (read back
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,14 +14,16 @@ import cv2
 import numpy as np
 import pytest
 
-from groundsight.agent.loop.runner import run_episode
 from groundsight.agent.recording import log_rerun, record_lerobot
-from groundsight.agent.recording.episode import RecordingError, episode_from_run_dir, solve_to_run_dir
+from groundsight.agent.recording.episode import RecordingError, episode_from_run_dir
 from groundsight.agent.recording.lerobot_writer import ACTION_NAMES, SKILLS
 from groundsight.agent.tasks.scenario import load_scenario
 from groundsight.perception.recorded.lerobot import LeRobotSource
 
 SCENARIO = "pick_place/red_block_in_blue_bowl"
+SOLVED = ["pick_place/red_block_in_blue_bowl", "pick_place/yellow_cube_onto_green_plate"]
+EXE = shutil.which("groundsight", path=str(Path(sys.executable).parent)) or "groundsight"
+SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
 INFO_KEYS = {
     "codebase_version",
     "robot_type",
@@ -39,12 +43,15 @@ INFO_KEYS = {
 
 @pytest.fixture(scope="module")
 def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path]:
-    """Two seeds of a scenario solved by the scripted solver, recorded into one dataset."""
+    """``groundsight solve A B --seeds 2 --record lerobot DIR``: four demonstrations of two tasks in one dataset."""
     root = tmp_path_factory.mktemp("solve")
-    runs = [root / "runs" / f"seed{seed}" for seed in range(2)]
-    for seed, run in enumerate(runs):
-        assert solve_to_run_dir(SCENARIO, seed, run).passed
-    return runs, record_lerobot(runs, root / "dataset")
+    files = [str(SCENARIOS / f"{name}.yaml") for name in SOLVED]
+    args = [*files, "--seeds", "2", "--out", str(root / "solve"), "--record", "lerobot", str(root / "dataset")]
+    done = subprocess.run([EXE, "solve", *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 4 episodes to the LeRobot dataset" in done.stdout and "solve: 4/4 episodes passed" in done.stdout
+    runs = [root / "solve/episodes" / f"{name}/seed{seed}" for name in SOLVED for seed in range(2)]
+    return runs, root / "dataset"
 
 
 def test_dataset_layout_and_info_follow_lerobot_v21(solved: tuple[list[Path], Path]) -> None:
@@ -52,26 +59,27 @@ def test_dataset_layout_and_info_follow_lerobot_v21(solved: tuple[list[Path], Pa
     info = json.loads((root / "meta/info.json").read_text())
     assert set(info) == INFO_KEYS and info["codebase_version"] == "v2.1"
     lengths = [len(episode_from_run_dir(r).steps) for r in runs]
-    assert info["total_episodes"] == 2 and info["total_frames"] == sum(lengths) and info["total_tasks"] == 1
-    assert info["splits"] == {"train": "0:2"} and info["chunks_size"] == 1000
+    assert info["total_episodes"] == 4 and info["total_frames"] == sum(lengths) and info["total_tasks"] == 2
+    assert info["splits"] == {"train": "0:4"} and info["chunks_size"] == 1000
     video = info["features"]["observation.images.top"]
     assert video["dtype"] == "video" and video["names"] == ["height", "width", "channels"]
     assert video["info"]["video.codec"] == "h264" and video["info"]["video.pix_fmt"] == "yuv420p"
     assert info["features"]["action"]["shape"] == [len(ACTION_NAMES)]
-    for i in range(2):
+    for i in range(4):
         assert (root / info["data_path"].format(episode_chunk=0, episode_index=i)).is_file()
         assert (
             root / info["video_path"].format(episode_chunk=0, video_key="observation.images.top", episode_index=i)
         ).is_file()
     episodes = [json.loads(line) for line in (root / "meta/episodes.jsonl").read_text().splitlines()]
-    instruction = load_scenario(SCENARIO).instruction
+    instructions = [load_scenario(name).instruction for name in SOLVED]
     assert [e["length"] for e in episodes] == lengths
-    assert all(e["tasks"] == [instruction] and e["success"] for e in episodes)
+    assert [e["tasks"] for e in episodes] == [[instructions[0]]] * 2 + [[instructions[1]]] * 2  # one per run
+    assert all(e["success"] for e in episodes)
     assert [json.loads(line) for line in (root / "meta/tasks.jsonl").read_text().splitlines()] == [
-        {"task_index": 0, "task": instruction}
+        {"task_index": i, "task": task} for i, task in enumerate(instructions)
     ]
     stats = [json.loads(line) for line in (root / "meta/episodes_stats.jsonl").read_text().splitlines()]
-    assert [s["episode_index"] for s in stats] == [0, 1]
+    assert [s["episode_index"] for s in stats] == [0, 1, 2, 3]
     assert np.asarray(stats[0]["stats"]["observation.images.top"]["mean"]).shape == (3, 1, 1)
 
 
@@ -117,7 +125,7 @@ def test_appending_keeps_indices_and_tasks(solved: tuple[list[Path], Path], tmp_
     root = record_lerobot(runs[:1], tmp_path / "ds")
     record_lerobot(runs[1:], root)
     info = json.loads((root / "meta/info.json").read_text())
-    assert info["total_episodes"] == 2 and info["total_tasks"] == 1
+    assert info["total_episodes"] == 4 and info["total_tasks"] == 2
     import pyarrow.parquet as pq
 
     second = pq.read_table(root / "data/chunk-000/episode_000001.parquet").to_pydict()
@@ -126,23 +134,43 @@ def test_appending_keeps_indices_and_tasks(solved: tuple[list[Path], Path], tmp_
 
 @pytest.fixture(scope="module")
 def agent_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("agent") / "run"
-    assert run_episode(load_scenario(SCENARIO), seed=0, out_dir=out).passed
-    return out
+    """``groundsight run SCENARIO --record lerobot DIR --rerun-save FILE.rrd``: the run directory (DIR and FILE
+    beside it)."""
+    root = tmp_path_factory.mktemp("agent")
+    scenario = str(SCENARIOS / f"{SCENARIO}.yaml")
+    args = ["--out", str(root / "run"), "--record", "lerobot", str(root / "ds"), "--rerun-save", str(root / "run.rrd")]
+    done = subprocess.run([EXE, "run", scenario, *args], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "wrote 1 episode to the LeRobot dataset" in done.stdout and "wrote Rerun recording" in done.stdout
+    return root / "run"
 
 
-def test_agent_run_recorded_as_dataset(agent_run: Path, tmp_path: Path) -> None:
-    root = record_lerobot([agent_run], tmp_path / "ds")
+def test_agent_run_recorded_as_dataset(agent_run: Path) -> None:
+    root = agent_run.parent / "ds"
     episode = json.loads((root / "meta/episodes.jsonl").read_text().splitlines()[0])
     assert episode["success"] and episode["tasks"] == [load_scenario(SCENARIO).instruction]
     calls = (agent_run / "robot.jsonl").read_text().splitlines()
     assert episode["length"] == len(calls) + 1 and len(LeRobotSource(root)) == episode["length"]
 
 
+@pytest.mark.parametrize("command", ["run", "eval", "solve"])
+def test_unknown_record_format_is_a_one_line_error(command: str, tmp_path: Path) -> None:
+    scenario = str(SCENARIOS / f"{SCENARIO}.yaml")
+    done = subprocess.run(
+        [EXE, command, scenario, "--out", str(tmp_path / "out"), "--record", "rlds", str(tmp_path / "ds")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and done.stderr.strip() == "error: --record: unknown format 'rlds' (known: lerobot)"
+    assert not (tmp_path / "ds").exists()
+
+
 def test_rerun_recording_opens_with_the_sdk_reader(agent_run: Path, tmp_path: Path) -> None:
     import rerun as rr
 
-    path = log_rerun(agent_run, tmp_path / "run.rrd")
+    path = agent_run.parent / "run.rrd"  # written by run --rerun-save
+    assert log_rerun(agent_run, tmp_path / "again.rrd").stat().st_size > 0
     chunks = rr.chunk.RrdReader(path).stream().to_chunks()
     entities = {c.entity_path for c in chunks}
     expected = {"/camera/top/image", "/camera/top/image/boxes", "/world/objects", "/reasoning/thought"}
