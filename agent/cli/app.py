@@ -55,6 +55,22 @@ def check_backends(perception: str, reasoner: str, model: str | None = None) -> 
         raise bad_input(f"--reasoner: unknown reasoner {reasoner!r} (known: {', '.join(REASONERS)})")
 
 
+def vlm_server_options(perception: str, base_url: str | None, model: str | None) -> dict[str, Any]:
+    """``base_url`` and ``model`` for the ``vlm-server`` perceiver (nothing for the others); one-line errors
+    when one is missing or the flags are given to another perceiver."""
+    if perception.split(":")[-1] != "vlm-server":
+        if base_url or model:
+            raise bad_input("--vlm-base-url / --vlm-model: only for --perception vlm-server")
+        return {}
+    if not base_url:
+        raise bad_input(
+            "--vlm-base-url: the vlm-server perceiver needs the server's URL, e.g. http://localhost:8000/v1"
+        )
+    if not model:
+        raise bad_input("--vlm-model: name the model the --vlm-base-url server serves")
+    return {"base_url": base_url, "model": model}
+
+
 def llm_options(
     reasoner: str, model: str | None, base_url: str | None, device: str, dtype: str | None
 ) -> dict[str, Any] | None:

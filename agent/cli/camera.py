@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from groundsight.agent.cli.app import bad_input, console, err
+from groundsight.agent.cli.app import bad_input, console, err, vlm_server_options
 
 
 def _quiet_opencv() -> None:
@@ -30,7 +30,9 @@ def _length(src: Any) -> int | None:
         return None
 
 
-def _open_inputs(source: str, calibration: Path | None, perception: str, max_frames: int | None) -> tuple[Any, ...]:
+def _open_inputs(
+    source: str, calibration: Path | None, perception: str, max_frames: int | None, server: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
     """The perceiver, calibration and open frame source; one-line errors for each bad option."""
     from groundsight.agent.loop.live_camera import camera_perceiver
     from groundsight.perception.calibration import CalibrationError, load_calibration
@@ -38,7 +40,12 @@ def _open_inputs(source: str, calibration: Path | None, perception: str, max_fra
     from groundsight.perception.sources import open_source
 
     try:
-        perceiver = camera_perceiver(perception)
+        if server:
+            from groundsight.perception.perceivers import make_perceiver
+
+            perceiver = make_perceiver(perception, **server)
+        else:
+            perceiver = camera_perceiver(perception)
     except ValueError as exc:
         raise bad_input(f"--perception: {exc}") from None
     if max_frames is not None and max_frames < 1:
@@ -80,6 +87,10 @@ def camera(
     fuse: Annotated[
         bool, typer.Option("--fuse", help="Fuse percepts over frames (tracker); report fused objects.")
     ] = False,
+    vlm_base_url: Annotated[
+        str | None, typer.Option(help="vlm-server: an OpenAI-compatible server with image input (its /v1 URL).")
+    ] = None,
+    vlm_model: Annotated[str | None, typer.Option(help="vlm-server: the model name the server serves.")] = None,
 ) -> None:
     """Perceive a real camera feed; write OUT/scene_graph.jsonl, OUT/annotated.mp4 and OUT/summary.json.
 
@@ -89,7 +100,8 @@ def camera(
     _quiet_opencv()
     from groundsight.agent.loop.live_camera import run_camera
 
-    perceiver, calib, src = _open_inputs(source, calibration, perception, max_frames)
+    server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    perceiver, calib, src = _open_inputs(source, calibration, perception, max_frames, server)
     console.print(f"[bold]camera[/] {source} (perception {perception})", markup=True, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, TextColumn("{task.fields[fps]:.1f} fps"), console=err) as progress:

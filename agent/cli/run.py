@@ -19,9 +19,9 @@ from groundsight.agent.cli.app import (
     llm_options,
     load_or_exit,
     result_line,
+    vlm_server_options,
 )
 from groundsight.agent.loop.runner import Summary, resume_run, run_episode
-from groundsight.agent.recording import record_target, write_recordings
 from groundsight.agent.tasks.scenario import ScenarioError
 
 StepPrinter = Callable[[int, str, dict[str, Any]], None]
@@ -103,26 +103,6 @@ def _print_footer(summary: Summary, out: Path) -> None:
         console.print(f"answer it with: groundsight run --resume {out} --answer 'the left one'", markup=False)
 
 
-def check_record(record: tuple[str, Path] | None) -> None:
-    """Exit 2 with one line for an unknown ``--record`` format, before any episode runs."""
-    try:
-        record_target(record)
-    except ValueError as exc:
-        raise bad_input(str(exc)) from None
-
-
-def write_recordings_or_exit(
-    run_dirs: list[Path], record: tuple[str, Path] | None, rerun_save: Path | None = None, quiet: bool = False
-) -> None:
-    """Write what ``--record`` and ``--rerun-save`` ask for from finished runs; exit 2 with one line if it fails."""
-    try:
-        for line in write_recordings(run_dirs, record, rerun_save):
-            if not quiet:
-                console.print(line, markup=False, soft_wrap=True)
-    except ValueError as exc:
-        raise bad_input(str(exc)) from None
-
-
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (not with --resume).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
@@ -156,6 +136,10 @@ def run(
     noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
     device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
     dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
+    vlm_base_url: Annotated[
+        str | None, typer.Option(help="vlm-server: an OpenAI-compatible server with image input (its /v1 URL).")
+    ] = None,
+    vlm_model: Annotated[str | None, typer.Option(help="vlm-server: the model name the server serves.")] = None,
     verify: Annotated[
         bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
     ] = True,
@@ -167,10 +151,6 @@ def run(
         list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
-    record: Annotated[
-        tuple[str, Path] | None, typer.Option(help="Also add the episode to a dataset: lerobot DIR (appends).")
-    ] = None,
-    rerun_save: Annotated[Path | None, typer.Option(help="Also log the run to a Rerun recording FILE.rrd.")] = None,
 ) -> None:
     """Run one episode and judge it on simulator truth.
 
@@ -187,7 +167,7 @@ def run(
         raise bad_input("name a scenario file (or --resume RUN_DIR)")
     spec = load_or_exit(scenario)
     check_backends(perception, reasoner, model)
-    check_record(record)
+    server = vlm_server_options(perception, vlm_base_url, vlm_model)
     out = out or Path("runs") / f"{spec.name}-seed{seed}"
     if not quiet:
         _print_header(spec.name, spec.instruction, seed, perception, reasoner)
@@ -203,7 +183,7 @@ def run(
         out,
         gui=gui,
         video=video,
-        perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype},
+        perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype, **server},
         on_step=step_printer(quiet),
         answers=answer or [],
         kg_files=kg_files,
@@ -215,5 +195,4 @@ def run(
     )
     if not quiet:
         _print_footer(summary, out)
-    write_recordings_or_exit([out], record, rerun_save, quiet)
     raise finish(summary)

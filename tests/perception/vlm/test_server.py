@@ -179,3 +179,59 @@ def test_family_from_served_model_names() -> None:
     assert family_from_name("microsoft/Florence-2-large") == "florence2"
     assert family_from_name("HuggingFaceTB/SmolVLM-Instruct") == "normalized"
     assert family_from_name("gpt-4o") == "generic"
+
+
+# ---------------------------------------------------------------------------------------------- the CLI
+
+
+def test_camera_command_through_a_stub_server(tmp_path, stub_for) -> None:
+    from tests.agent.cli.test_cli import cli
+    from tests.perception.test_sources import write_rgbd_folder
+
+    _, calib = write_rgbd_folder(tmp_path / "frames", n=2)
+    stub = stub_for(lambda body: '[{"type": "block", "color": "red", "box": [10, 10, 40, 40]}]')
+    out = tmp_path / "out"
+    result = cli(
+        "camera", "--source", str(tmp_path / "frames"), "--calibration", str(calib), "--out", str(out),
+        "--perception", "vlm-server", "--vlm-base-url", stub.url, "--vlm-model", "served",
+    )  # fmt: skip
+    assert result.returncode == 0 and "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert len(stub.requests) == 2 and all(body["model"] == "served" for _, _, body in stub.requests)
+    rows = [json.loads(line) for line in (out / "scene_graph.jsonl").read_text().splitlines()]
+    assert [r["error"] for r in rows] == [None, None]
+
+
+def test_camera_command_with_an_unreachable_server_records_one_line(tmp_path) -> None:
+    import socket
+
+    from tests.agent.cli.test_cli import cli
+    from tests.perception.test_sources import write_rgbd_folder
+
+    _, calib = write_rgbd_folder(tmp_path / "frames", n=1)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = tmp_path / "out"
+    result = cli(
+        "camera", "--source", str(tmp_path / "frames"), "--calibration", str(calib), "--out", str(out),
+        "--perception", "vlm-server", "--vlm-base-url", f"http://127.0.0.1:{port}/v1", "--vlm-model", "m",
+    )  # fmt: skip
+    assert "Traceback" not in result.stdout + result.stderr
+    (row,) = [json.loads(line) for line in (out / "scene_graph.jsonl").read_text().splitlines()]
+    assert row["error"].startswith("vlm-server: ") and "unreachable" in row["error"] and "\n" not in row["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--perception", "vlm-server", "--vlm-model", "m"], "--vlm-base-url: the vlm-server perceiver needs"),
+        (["--perception", "vlm-server", "--vlm-base-url", "http://x/v1"], "--vlm-model: name the model"),
+        (["--perception", "classical", "--vlm-model", "m"], "only for --perception vlm-server"),
+    ],
+)
+def test_cli_flags_are_checked_up_front(args: list[str], message: str) -> None:
+    from tests.agent.cli.test_cli import cli
+
+    result = cli("camera", "--source", "nowhere", *args)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
