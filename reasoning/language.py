@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -257,22 +259,98 @@ def _syntax_error(exc: UnexpectedInput, words: list[str], sentence: str) -> Inst
     return InstructionError(f"I can't follow the instruction at '{word}'", word=word)
 
 
-def _bracket(np: NounPhrase) -> str:
+def _bracket(phrase: NounPhrase) -> str:
     """``[the block left of [the bowl]]``: the phrase with each related object bracketed."""
-    core = np.model_copy(update={"text": "", "relations": ()})
+    core = phrase.model_copy(update={"text": "", "relations": ()})
     if core.superlative is not None and core.superlative.reference is not None:
         reference = _bracket(core.superlative.reference)
         core = core.model_copy(update={"superlative": core.superlative.model_copy(update={"reference": None})})
         words = f"{core.describe()} nearest to {reference}".replace(" nearest ", " ", 1)
     else:
         words = core.describe()
-    for r in np.relations:
+    for r in phrase.relations:
         words += f" {'not ' if r.negated else ''}{r.relation.replace('_', ' ')} {_bracket(r.other)}"
     return f"[{words}]"
 
 
 # ---- reading a parse tree --------------------------------------------------------------------------------
 _SIDE_RANKING = {"left": "leftmost", "right": "rightmost", "front": "frontmost", "back": "backmost"}
+
+
+_RANKINGS = ("leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest")
+"""The ranking rules of the grammar (logical_form.Ranking)."""
+
+
+@dataclass
+class _PhraseParts:
+    """What the children of one noun-phrase tree say, collected before the phrase is checked and built."""
+
+    text: str
+    det: str | None = None
+    number: int | None = None
+    ordinal: Tree | None = None
+    colors: list[str] = field(default_factory=list)
+    not_colors: list[str] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)
+    rankings: list[tuple[str, Tree]] = field(default_factory=list)
+    relations: list[RelationFilter] = field(default_factory=list)
+    side: str | None = None
+    reference: NounPhrase | None = None
+    ref_word: str | None = None
+    """``to`` or ``from`` when the reference was named after the noun ("the nearest block to the bowl")."""
+    noun_word: str | None = None
+    one_word: str | None = None
+
+
+def _colour_and_size(parts: _PhraseParts) -> dict:
+    """color, not_colors and size of a noun phrase; one colour (not also excluded) and one size at most."""
+    text, colors = parts.text, parts.colors
+    if len(set(colors)) > 1:
+        raise InstructionError(
+            f"'{text}' names two colours ({' and '.join(colors)}): one object has one colour",
+            word=_original(colors[1], text),
+        )
+    if colors and colors[0] in parts.not_colors:
+        raise InstructionError(f"'{text}' is and is not {colors[0]}", word=colors[0])
+    if len(set(parts.sizes)) > 1:
+        raise InstructionError(f"'{text}' names two sizes ({' and '.join(parts.sizes)})")
+    return {
+        "color": colors[0] if colors else None,
+        "not_colors": tuple(dict.fromkeys(parts.not_colors)),
+        "size": parts.sizes[0] if parts.sizes else None,
+    }
+
+
+def _superlative(parts: _PhraseParts, tree: Tree) -> dict:
+    """The noun phrase's superlative (``{}`` when none): one order, an ordinal only with an order, and a
+    ``to``/``from`` reference only with nearest/farthest."""
+    text, rankings, ordinal = parts.text, list(parts.rankings), parts.ordinal
+    if parts.side is not None and ordinal is None:
+        raise InstructionError(
+            f"'{text}': say which one from the {parts.side}, e.g. 'the first' or 'the second'", word=parts.side
+        )
+    if parts.side is not None:
+        rankings.append((_SIDE_RANKING[parts.side], tree))
+    if len(rankings) > 1:
+        names = " and ".join(r for r, _ in rankings)
+        raise InstructionError(f"'{text}' has two orders ({names}): say one, e.g. 'the leftmost block'")
+    rank = ORDINAL_WORDS[_word(ordinal)] if ordinal is not None else 1
+    if ordinal is not None and not rankings:
+        raise InstructionError(
+            f"'{_word(ordinal)}' needs an order: say e.g. 'the {_word(ordinal)} block from the left' "
+            f"or 'the {_word(ordinal)} largest block'",
+            word=_word(ordinal),
+        )
+    if parts.ref_word is not None and not (rankings and rankings[0][0] in ("nearest", "farthest")):
+        raise InstructionError(
+            f"'{parts.ref_word}' in '{text}' needs 'nearest' or 'farthest', e.g. 'the nearest block to the bowl'",
+            word=parts.ref_word,
+        )
+    if not rankings:
+        return {}
+    ranking = rankings[0][0]
+    reference = parts.reference if ranking in ("nearest", "farthest") else None
+    return {"superlative": Superlative(ranking=ranking, rank=rank, reference=reference)}
 
 
 class _Elliptic(BaseModel):
@@ -290,6 +368,25 @@ class _Reader:
     def __init__(self, language: _Language, sentence: str) -> None:
         self.language = language
         self.sentence = sentence
+        self._part_readers: dict[str, Callable[[_PhraseParts, Tree], None]] = {
+            "number": self._read_number,
+            "ordinal": self._read_ordinal,
+            "color": self._read_color,
+            "non_color": self._read_non_color,
+            "size": self._read_size,
+            "noun": self._read_noun,
+            "generic_one": self._read_generic_one,
+            "rel_mod": self._read_relation_modifier,
+            "clause_relation": self._read_relation_clause,
+            "clause_not_color": self._read_not_color_clause,
+            "clause_color": self._read_color_clause,
+            "nearest_mod": self._read_distance_ranking,
+            "farthest_mod": self._read_distance_ranking,
+            "clause_superlative": self._read_distance_ranking,
+            "to_ref": self._read_reference,
+            "from_ref": self._read_reference,
+            "from_side": self._read_side,
+        }
 
     def text(self, tree: Tree) -> str:
         return self.sentence[tree.meta.start_pos : tree.meta.end_pos]
@@ -301,21 +398,23 @@ class _Reader:
         kind = tree.data
         if kind == "put":
             obj, relation, target = tree.children
-            return Put(object=self.np(obj), relation=relation.data, target=self.np(target))
+            return Put(object=self.noun_phrase(obj), relation=relation.data, target=self.noun_phrase(target))
         if kind == "handover":
-            return HandOver(object=self.np(tree.children[0]))
+            return HandOver(object=self.noun_phrase(tree.children[0]))
         if kind == "sort":
             nps = [c for c in tree.children if c.data in ("np", "np_ellipsis")]
             relation = next(c.data for c in tree.children if c.data in ("inside", "on"))
-            containers = self.np(nps[1]).model_copy(update={"quantity": "all", "count": None})
-            return Sort(objects=self.np(nps[0]), relation=relation, containers=containers)
+            containers = self.noun_phrase(nps[1]).model_copy(update={"quantity": "all", "count": None})
+            return Sort(objects=self.noun_phrase(nps[0]), relation=relation, containers=containers)
         if kind == "stack":
             return self.stack(tree)
         raise InstructionError(f"I can't follow the instruction: no command '{kind}'")  # pragma: no cover
 
     # ---- stacking
     def stack(self, tree: Tree) -> Stack:
-        head = next((self.np(c, elliptic_ok=False) for c in tree.children if c.data in ("np", "np_ellipsis")), None)
+        head = next(
+            (self.noun_phrase(c, elliptic_ok=False) for c in tree.children if c.data in ("np", "np_ellipsis")), None
+        )
         items = [c for c in tree.children if c.data == "stack_item"]
         ends = [next((e.data for e in item.children[1:]), None) for item in items]
         if ends[0] is None and ends[-1] is None:
@@ -328,7 +427,7 @@ class _Reader:
         order: list[NounPhrase] = []
         noun = head.noun if head is not None else None
         for item in items:
-            phrase = self.np(item.children[0], elliptic_ok=True)
+            phrase = self.noun_phrase(item.children[0], elliptic_ok=True)
             if isinstance(phrase, _Elliptic):
                 if noun is None:
                     raise InstructionError(
@@ -343,143 +442,107 @@ class _Reader:
         return Stack(order=order if bottom_up else order[::-1])
 
     # ---- noun phrases
-    def np(self, tree: Tree, elliptic_ok: bool = False) -> NounPhrase:
-        fields: dict = {"text": self.text(tree)}
-        det = number = ordinal = None
-        colors: list[str] = []
-        not_colors: list[str] = []
-        sizes: list[str] = []
-        rankings: list[tuple[str, Tree]] = []
-        relations: list[RelationFilter] = []
-        side: str | None = None
-        reference: NounPhrase | None = None
-        noun_word: str | None = None
-        one_word: str | None = None
+    def noun_phrase(self, tree: Tree, elliptic_ok: bool = False) -> NounPhrase:
+        """The :class:`NounPhrase` of an ``np`` (or ``np_ellipsis``) tree, with what the grammar does not check
+        checked (one colour, one size, one order, number agreement, ...).
+
+        With ``elliptic_ok`` (a stack item), a phrase without a noun ("gray", "the red one") comes back as an
+        :class:`_Elliptic` whose noun the caller supplies; elsewhere one without "one"/"ones" is an error.
+        """
+        parts = _PhraseParts(text=self.text(tree))
         for child in tree.children:
             kind = child.data
             if kind.startswith("det_"):
-                det = kind[4:]
-            elif kind == "number":
-                number = _word_value(child)
-                if number < 1:
-                    raise InstructionError(f"'{self.text(tree)}': say how many, at least one", word=_word(child))
-            elif kind == "ordinal":
-                ordinal = child
-            elif kind == "color":
-                colors.append(COLOR_WORDS[_word(child)])
-            elif kind == "non_color":
-                not_colors.append(COLOR_WORDS[_word(child.children[0])])
-            elif kind == "size":
-                sizes.append(SIZE_WORDS[_word(child)])
-            elif kind in (
-                "leftmost",
-                "rightmost",
-                "frontmost",
-                "backmost",
-                "largest",
-                "smallest",
-                "nearest",
-                "farthest",
-            ):
-                rankings.append((kind, child))
-            elif kind == "noun":
-                noun_word = _word(child)
-            elif kind == "generic_one":
-                one_word = _word(child)
-            elif kind == "rel_mod":
-                relations.append(RelationFilter(relation=child.children[0].data, other=self.np(child.children[1])))
-            elif kind == "clause_relation":
-                negated = child.children[0].data == "negation"
-                rel, other = child.children[-2:]
-                relations.append(RelationFilter(relation=rel.data, other=self.np(other), negated=negated))
-            elif kind == "clause_not_color":
-                not_colors += [COLOR_WORDS[_word(c)] for c in child.children]
-            elif kind == "clause_color":
-                colors.append(COLOR_WORDS[_word(child.children[0])])
-            elif kind in ("nearest_mod", "farthest_mod", "clause_superlative"):
-                mod = child.children[0] if kind == "clause_superlative" else child
-                ranking = "nearest" if mod.data == "nearest_mod" else "farthest"
-                rankings.append((ranking, mod))
-                reference = self.np(mod.children[0])
-            elif kind in ("to_ref", "from_ref"):
-                if reference is not None:
-                    raise InstructionError(f"'{fields['text']}' names two reference objects")
-                reference = self.np(child.children[0])
-                fields["_ref_word"] = "to" if kind == "to_ref" else "from"
-            elif kind == "from_side":
-                side = child.children[0].data
-        phrase_text = fields["text"]
-        ref_word = fields.pop("_ref_word", None)
-
-        # colour, size
-        if len(set(colors)) > 1:
-            raise InstructionError(
-                f"'{phrase_text}' names two colours ({' and '.join(colors)}): one object has one colour",
-                word=_original(colors[1], phrase_text),
-            )
-        if colors and colors[0] in not_colors:
-            raise InstructionError(f"'{phrase_text}' is and is not {colors[0]}", word=colors[0])
-        if len(set(sizes)) > 1:
-            raise InstructionError(f"'{phrase_text}' names two sizes ({' and '.join(sizes)})")
-        fields["color"] = colors[0] if colors else None
-        fields["not_colors"] = tuple(dict.fromkeys(not_colors))
-        fields["size"] = sizes[0] if sizes else None
-
-        # superlative / ordinal
-        if side is not None and ordinal is None:
-            raise InstructionError(
-                f"'{phrase_text}': say which one from the {side}, e.g. 'the first' or 'the second'", word=side
-            )
-        if side is not None:
-            rankings.append((_SIDE_RANKING[side], tree))
-        if len(rankings) > 1:
-            names = " and ".join(r for r, _ in rankings)
-            raise InstructionError(f"'{phrase_text}' has two orders ({names}): say one, e.g. 'the leftmost block'")
-        rank = ORDINAL_WORDS[_word(ordinal)] if ordinal is not None else 1
-        if ordinal is not None and not rankings:
-            raise InstructionError(
-                f"'{_word(ordinal)}' needs an order: say e.g. 'the {_word(ordinal)} block from the left' "
-                f"or 'the {_word(ordinal)} largest block'",
-                word=_word(ordinal),
-            )
-        if ref_word is not None and not (rankings and rankings[0][0] in ("nearest", "farthest")):
-            raise InstructionError(
-                f"'{ref_word}' in '{phrase_text}' needs 'nearest' or 'farthest', e.g. 'the nearest block to the bowl'",
-                word=ref_word,
-            )
-        if rankings:
-            ranking = rankings[0][0]
-            fields["superlative"] = Superlative(
-                ranking=ranking, rank=rank, reference=reference if ranking in ("nearest", "farthest") else None
-            )
-        fields["relations"] = tuple(relations)
-
-        # noun and number
-        if tree.data == "np":
-            plural_form = noun_word not in self.language.singular
-            singular_form = noun_word in self.language.singular and noun_word not in self.language.plural
-            fields["noun"] = (
-                self.language.singular[noun_word]
-                if noun_word in self.language.singular
-                else self.language.plural[noun_word]
-            )
-        else:
-            plural_form = one_word == "ones"
-            singular_form = one_word == "one"
-            fields["noun"] = None
-        fields.update(self.quantity(det, number, plural_form, singular_form, phrase_text))
+                parts.det = kind[4:]
+            elif kind in _RANKINGS:
+                parts.rankings.append((kind, child))
+            elif kind in self._part_readers:
+                self._part_readers[kind](parts, child)
+        fields: dict = {"text": parts.text, **_colour_and_size(parts), **_superlative(parts, tree)}
+        fields["relations"] = tuple(parts.relations)
+        fields.update(self._noun_and_quantity(tree, parts))
         phrase = NounPhrase(**fields)
-        if tree.data == "np_ellipsis" and one_word is None:
+        if tree.data == "np_ellipsis" and parts.one_word is None:
             if elliptic_ok:
-                return _Elliptic(phrase=phrase, words=phrase_text)
+                return _Elliptic(phrase=phrase, words=parts.text)
             raise InstructionError(
-                f"'{phrase_text}' has no noun: say which object, e.g. '{phrase_text} block'",
-                word=phrase_text.split()[-1],
+                f"'{parts.text}' has no noun: say which object, e.g. '{parts.text} block'",
+                word=parts.text.split()[-1],
             )
         if tree.data == "np_ellipsis" and elliptic_ok:
-            words = " ".join(w for w in phrase_text.split() if w not in ("one", "ones"))
+            words = " ".join(w for w in parts.text.split() if w not in ("one", "ones"))
             return _Elliptic(phrase=phrase, words=words)
         return phrase
+
+    def _noun_and_quantity(self, tree: Tree, parts: _PhraseParts) -> dict:
+        """noun, quantity, count and plural: the noun's canonical form (None without one) and its number."""
+        if tree.data == "np":
+            word = parts.noun_word
+            plural_form = word not in self.language.singular
+            singular_form = word in self.language.singular and word not in self.language.plural
+            noun = self.language.singular[word] if word in self.language.singular else self.language.plural[word]
+        else:
+            plural_form = parts.one_word == "ones"
+            singular_form = parts.one_word == "one"
+            noun = None
+        return {"noun": noun, **self.quantity(parts.det, parts.number, plural_form, singular_form, parts.text)}
+
+    # What each child of a noun-phrase tree adds (determiners and rankings are read in noun_phrase itself).
+    def _read_number(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.number = _word_value(child)
+        if parts.number < 1:
+            raise InstructionError(f"'{parts.text}': say how many, at least one", word=_word(child))
+
+    def _read_ordinal(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.ordinal = child
+
+    def _read_color(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.colors.append(COLOR_WORDS[_word(child)])
+
+    def _read_non_color(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.not_colors.append(COLOR_WORDS[_word(child.children[0])])
+
+    def _read_size(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.sizes.append(SIZE_WORDS[_word(child)])
+
+    def _read_noun(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.noun_word = _word(child)
+
+    def _read_generic_one(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.one_word = _word(child)
+
+    def _read_relation_modifier(self, parts: _PhraseParts, child: Tree) -> None:
+        """``the block behind the tray``."""
+        other = self.noun_phrase(child.children[1])
+        parts.relations.append(RelationFilter(relation=child.children[0].data, other=other))
+
+    def _read_relation_clause(self, parts: _PhraseParts, child: Tree) -> None:
+        """``the block that is not on the plate``."""
+        negated = child.children[0].data == "negation"
+        rel, other = child.children[-2:]
+        parts.relations.append(RelationFilter(relation=rel.data, other=self.noun_phrase(other), negated=negated))
+
+    def _read_not_color_clause(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.not_colors += [COLOR_WORDS[_word(c)] for c in child.children]
+
+    def _read_color_clause(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.colors.append(COLOR_WORDS[_word(child.children[0])])
+
+    def _read_distance_ranking(self, parts: _PhraseParts, child: Tree) -> None:
+        """``nearest (to) X`` / ``farthest from X``, as a modifier or in a clause: the ranking and its reference."""
+        mod = child.children[0] if child.data == "clause_superlative" else child
+        parts.rankings.append(("nearest" if mod.data == "nearest_mod" else "farthest", mod))
+        parts.reference = self.noun_phrase(mod.children[0])
+
+    def _read_reference(self, parts: _PhraseParts, child: Tree) -> None:
+        """``to X`` / ``from X`` after ``the nearest block``: the reference object."""
+        if parts.reference is not None:
+            raise InstructionError(f"'{parts.text}' names two reference objects")
+        parts.reference = self.noun_phrase(child.children[0])
+        parts.ref_word = "to" if child.data == "to_ref" else "from"
+
+    def _read_side(self, parts: _PhraseParts, child: Tree) -> None:
+        parts.side = child.children[0].data
 
     @staticmethod
     def quantity(det: str | None, number: int | None, plural: bool, singular: bool, text: str) -> dict:
