@@ -20,10 +20,12 @@ from groundsight.agent.cli.app import (
     load_or_exit,
     vlm_server_options,
 )
+from groundsight.agent.cli.run import check_record, write_recordings_or_exit
 from groundsight.agent.evaluation.metrics import ROW_COLUMNS, family_rows, scenario_rows
 from groundsight.agent.evaluation.pool import BACKENDS, run_jobs
 from groundsight.agent.evaluation.report import ReportError, render_reports
 from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.recording.episode import solve_to_run_dir
 from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
 from groundsight.agent.tasks.solver import solve_episode
 
@@ -79,6 +81,9 @@ def evaluate(
     tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function (repeatable).")] = None,
     backend: Annotated[str, typer.Option(help="Where episodes run: process (local pool) or ray.")] = "process",
     address: Annotated[str | None, typer.Option(help="ray: cluster address (default: a local Ray).")] = None,
+    record: Annotated[
+        tuple[str, Path] | None, typer.Option(help="Also write every episode to a dataset: lerobot DIR (appends).")
+    ] = None,
 ) -> None:
     """Run every scenario under PATHS for N seeds; write OUT/results.jsonl, OUT/report.md and OUT/report.html.
 
@@ -94,6 +99,7 @@ def evaluate(
     if backend not in BACKENDS:
         raise bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
     check_tools(tools or [])
+    check_record(record)
     out.mkdir(parents=True, exist_ok=True)
     options = {
         "kg_files": check_kg(kg or []),
@@ -109,14 +115,15 @@ def evaluate(
     console.print(_results_table(results))
     md, html = render_reports(out)
     console.print(f"wrote {out / 'results.jsonl'}, {md} and {html}", markup=False)
+    write_recordings_or_exit([out / r["scenario"] / f"seed{r['seed']}" for r in results], record)
     passed = sum(r["passed"] for r in results)
     print(f"eval: {passed}/{len(results)} episodes passed")
 
 
-def _solve(args: tuple[str, int]) -> dict[str, Any]:
-    """One solver job in a worker."""
-    path, seed = args
-    result = solve_episode(load_scenario(path), seed)
+def _solve(args: tuple[str, int, str | None]) -> dict[str, Any]:
+    """One solver job in a worker (writing a run directory when the episodes are recorded)."""
+    path, seed, run_dir = args
+    result = solve_to_run_dir(path, seed, run_dir) if run_dir else solve_episode(load_scenario(path), seed)
     return {**result.model_dump(), "file": path, "family": Path(path).parent.name}
 
 
@@ -134,16 +141,26 @@ def solve(
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per scenario.")] = 20,
     workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
     out: Annotated[Path, typer.Option(help="Output directory for solver.jsonl.")] = Path("runs/solve"),
+    record: Annotated[
+        tuple[str, Path] | None,
+        typer.Option(help="Also write every episode (a demonstration) to a dataset: lerobot DIR (appends)."),
+    ] = None,
 ) -> None:
     """Run the scripted solver on every success scenario: simulator truth and the goal, no perception
     and no reasoning. It proves each scenario solvable and is the upper bound for agents."""
     files = [f for f in find_scenarios(paths) if load_or_exit(f).expect == "success"]
     if not files:
         raise bad_input(f"no success scenarios under {', '.join(map(str, paths))}")
+    check_record(record)
     out.mkdir(parents=True, exist_ok=True)
-    results = run_jobs(_solve, [(str(f), s) for f in files for s in range(seeds)], workers, console=err)
+    runs = {
+        (str(f), s): str(out / "episodes" / f.parent.name / f.stem / f"seed{s}") for f in files for s in range(seeds)
+    }
+    jobs = [(f, s, runs[f, s] if record else None) for f, s in runs]
+    results = run_jobs(_solve, jobs, workers, console=err)
     _write_jsonl(out / "solver.jsonl", results)
     console.print(_solver_table(results))
+    write_recordings_or_exit([Path(runs[r["file"], r["seed"]]) for r in results], record)
     print(f"solve: {sum(r['passed'] for r in results)}/{len(results)} episodes passed")
 
 

@@ -22,6 +22,7 @@ from groundsight.agent.cli.app import (
     vlm_server_options,
 )
 from groundsight.agent.loop.runner import Summary, resume_run, run_episode
+from groundsight.agent.recording import record_target, write_recordings
 from groundsight.agent.tasks.scenario import ScenarioError
 
 StepPrinter = Callable[[int, str, dict[str, Any]], None]
@@ -103,6 +104,26 @@ def _print_footer(summary: Summary, out: Path) -> None:
         console.print(f"answer it with: groundsight run --resume {out} --answer 'the left one'", markup=False)
 
 
+def check_record(record: tuple[str, Path] | None) -> None:
+    """Exit 2 with one line for an unknown ``--record`` format, before any episode runs."""
+    try:
+        record_target(record)
+    except ValueError as exc:
+        raise bad_input(str(exc)) from None
+
+
+def write_recordings_or_exit(
+    run_dirs: list[Path], record: tuple[str, Path] | None, rerun_save: Path | None = None, quiet: bool = False
+) -> None:
+    """Write what ``--record`` and ``--rerun-save`` ask for from finished runs; exit 2 with one line if it fails."""
+    try:
+        for line in write_recordings(run_dirs, record, rerun_save):
+            if not quiet:
+                console.print(line, markup=False, soft_wrap=True)
+    except ValueError as exc:
+        raise bad_input(str(exc)) from None
+
+
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (not with --resume).")] = None,
     seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
@@ -151,6 +172,10 @@ def run(
         list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
+    record: Annotated[
+        tuple[str, Path] | None, typer.Option(help="Also add the episode to a dataset: lerobot DIR (appends).")
+    ] = None,
+    rerun_save: Annotated[Path | None, typer.Option(help="Also log the run to a Rerun recording FILE.rrd.")] = None,
 ) -> None:
     """Run one episode and judge it on simulator truth.
 
@@ -168,6 +193,7 @@ def run(
     spec = load_or_exit(scenario)
     check_backends(perception, reasoner, model)
     server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    check_record(record)
     out = out or Path("runs") / f"{spec.name}-seed{seed}"
     if not quiet:
         _print_header(spec.name, spec.instruction, seed, perception, reasoner)
@@ -195,4 +221,5 @@ def run(
     )
     if not quiet:
         _print_footer(summary, out)
+    write_recordings_or_exit([out], record, rerun_save, quiet)
     raise finish(summary)
