@@ -31,9 +31,16 @@ def _length(src: Any) -> int | None:
 
 
 def _open_inputs(
-    source: str, calibration: Path | None, perception: str, max_frames: int | None, server: dict[str, Any] | None = None
+    source: str,
+    calibration: Path | None,
+    perception: str,
+    max_frames: int | None,
+    server: dict[str, Any] | None = None,
+    recorded: dict[str, Any] | None = None,
 ) -> tuple[Any, ...]:
-    """The perceiver, calibration and open frame source; one-line errors for each bad option."""
+    """The perceiver, calibration and open frame source; one-line errors for each bad option.
+
+    ``recorded`` holds the options of a ``bag:`` / ``lerobot:`` source (``rgb_topic``, ``camera_key``, ...)."""
     from groundsight.agent.loop.live_camera import camera_perceiver
     from groundsight.perception.calibration import CalibrationError, load_calibration
     from groundsight.perception.frame import CameraError
@@ -55,7 +62,7 @@ def _open_inputs(
     except CalibrationError as exc:
         raise bad_input(str(exc)) from None
     try:
-        src = open_source(source, calib)
+        src = open_source(source, calib, **(recorded or {}))
     except CameraError as exc:
         raise bad_input(f"--source: {exc}") from None
     return perceiver, calib, src
@@ -75,7 +82,11 @@ def _print_camera_summary(summary: Any, out: Path) -> None:
 
 def camera(
     source: Annotated[
-        str, typer.Option("--source", help="Device index (0), video file, rtsp/http URL, or image folder.")
+        str,
+        typer.Option(
+            "--source",
+            help="Device index (0), video file, rtsp/http URL, image folder, bag:PATH (ROS 1/2) or lerobot:PATH.",
+        ),
     ],
     calibration: Annotated[Path | None, typer.Option(help="Calibration YAML (intrinsics, distortion, pose).")] = None,
     perception: Annotated[str, typer.Option(help="Perceiver that needs no simulator: classical.")] = "classical",
@@ -87,6 +98,12 @@ def camera(
     fuse: Annotated[
         bool, typer.Option("--fuse", help="Fuse percepts over frames (tracker); report fused objects.")
     ] = False,
+    rgb_topic: Annotated[str | None, typer.Option(help="bag: colour image topic (omit to list them).")] = None,
+    depth_topic: Annotated[str | None, typer.Option(help="bag: depth image topic, aligned to colour.")] = None,
+    info_topic: Annotated[str | None, typer.Option(help="bag: CameraInfo topic (default: beside colour).")] = None,
+    world_frame: Annotated[str | None, typer.Option(help="bag: TF frame of the pose (default: the root).")] = None,
+    camera_key: Annotated[str | None, typer.Option(help="lerobot: camera feature, e.g. top.")] = None,
+    episode: Annotated[int | None, typer.Option(help="lerobot: one episode (default: all).")] = None,
     vlm_base_url: Annotated[
         str | None, typer.Option(help="vlm-server: an OpenAI-compatible server with image input (its /v1 URL).")
     ] = None,
@@ -101,6 +118,14 @@ def camera(
     from groundsight.agent.loop.live_camera import run_camera
 
     server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    recorded = {
+        "rgb_topic": rgb_topic,
+        "depth_topic": depth_topic,
+        "info_topic": info_topic,
+        "world_frame": world_frame,
+        "camera_key": camera_key,
+        "episode": episode,
+    }
     perceiver, calib, src = _open_inputs(source, calibration, perception, max_frames, server)
     console.print(f"[bold]camera[/] {source} (perception {perception})", markup=True, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
