@@ -48,10 +48,9 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.hallucination import SPLITS, LabelledObject, Pair, pair_popularity, pope_questions
 from groundsight.perception.relations import RELATIONS
-from groundsight.perception.vlm.perceiver import PROMPT, TYPES
+from groundsight.perception.vlm.vocabulary import COLOR_NAMES, TYPES, prompt_text
 from groundsight.sim.bodies import COLORS, SIZES, ObjectSpec, dimensions
 from groundsight.sim.camera import CAMERAS, CameraJitter, camera_config
 from groundsight.sim.scene import PlacementError, PlacementRequest, place_objects, random_requests
@@ -332,7 +331,8 @@ def _article(word: str) -> str:
     return "an" if word[0] in "aeiou" else "a"
 
 
-def _a(o: ObjectTruth) -> str:
+def _indefinite(o: ObjectTruth) -> str:
+    """``a red block``, ``an orange bowl``."""
     return f"{_article(o.color)} {o.color} {o.type}"
 
 
@@ -367,20 +367,20 @@ def caption(objects: Sequence[ObjectTruth]) -> str:
     )
     if pair is not None:
         a, rel, anchor = pair
-        first = f"{_a(a)} sits {'in' if rel == 'inside' else 'on'} {_a(anchor)}"
+        first = f"{_indefinite(a)} sits {'in' if rel == 'inside' else 'on'} {_indefinite(anchor)}"
         mentioned = [a, anchor]
     else:
         anchor = objects[0]
-        first, mentioned = f"{_a(anchor)} sits on the table", [anchor]
+        first, mentioned = f"{_indefinite(anchor)} sits on the table", [anchor]
     rest = [o for o in objects if all(o is not m for m in mentioned)]
     if rest:
         c = min(rest, key=lambda o: math.dist(o.position[:2], anchor.position[:2]))
         rel = _direction(c, anchor)
-        first += f"; {_a(c)} is {_PHRASE[rel]} it" if rel != "near" else f"; {_a(c)} is next to it"
+        first += f"; {_indefinite(c)} is {_PHRASE[rel]} it" if rel != "near" else f"; {_indefinite(c)} is next to it"
         rest = [o for o in rest if o is not c]
     text = first[0].upper() + first[1:] + "."
     if rest:
-        text += " Also on the table: " + _join([_a(o) for o in rest]) + "."
+        text += " Also on the table: " + _join([_indefinite(o) for o in rest]) + "."
     return text
 
 
@@ -441,14 +441,15 @@ def questions(
 
 
 def target(objects: Sequence[AnnotatedObject]) -> str:
-    """What the ``vlm`` perceiver should answer to :data:`~perception.perceivers.vlm.PROMPT` for the image."""
+    """What the ``vlm`` perceiver should answer to :data:`~groundsight.perception.vlm.vocabulary.PROMPT` for the
+    image."""
     items = [{"type": o.type, "color": o.color, "box": list(o.box), "confidence": 1.0} for o in objects]
     return json.dumps(items, separators=(", ", ": "))
 
 
 def prompt(width: int, height: int) -> str:
     """The ``vlm`` perceiver's instruction for an image of this size."""
-    return PROMPT.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(COLOR_NAMES))
+    return prompt_text(width, height)
 
 
 def visible_objects(

@@ -38,7 +38,6 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.vlm.model import (
     ModelSpec,
     build_model,
@@ -49,7 +48,7 @@ from groundsight.perception.vlm.model import (
     save,
     spec_of,
 )
-from groundsight.perception.vlm.perceiver import TYPES
+from groundsight.perception.vlm.vocabulary import COLOR_NAMES, TYPES, prompt_text
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +206,6 @@ class Batcher:
     """Token sequences and tensors for batches of examples."""
 
     def __init__(self, processor: Any, spec: ModelSpec) -> None:
-        from groundsight.perception.vlm.model import prompt_text
-
         self.tokenizer = processor.tokenizer
         messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt_text()}]}]
         text = processor.apply_chat_template(messages, add_generation_prompt=True)

@@ -34,6 +34,26 @@ class LiftedBox:
     """Foreground pixels inside the box that the 3D box rests on (0 when lifted from the corners alone)."""
 
 
+@dataclass(frozen=True)
+class Detection2D:
+    """One object a 2D model found in one frame: its type, colour, pixel box and confidence.
+
+    Shared by the ``vlm`` perceivers (the model named it) and the ``detector`` (a query phrase found it).
+    """
+
+    type: str
+    color: str | None
+    """None: the model named no colour (it is read from the box's pixels)."""
+    box: tuple[float, float, float, float]
+    """x0, y0, x1, y1 in pixels (end exclusive), not yet clipped to the image."""
+    confidence: float | None = None
+    """None: the model gave none (the perceiver's default is used)."""
+    point: tuple[float, float] | None = None
+    """Where the model pointed (families that answer points, not boxes); ``box`` is then that point."""
+    phrase: str = ""
+    """The query phrase that found it (``detector``)."""
+
+
 def clip_box(box: tuple[float, float, float, float], width: int, height: int) -> Box | None:
     """``box`` (x0, y0, x1, y1; end exclusive) rounded and clipped to the image; None if nothing is left."""
     x0, y0, x1, y1 = (round(float(v)) for v in box)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,7 +39,7 @@ from groundsight.perception.colors import COLOR_NAMES, classify_color
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from groundsight.perception.perceivers.boxes import Box, clip_box, fuse, lift_box, load_pretrained
+from groundsight.perception.perceivers.boxes import Box, Detection2D, clip_box, fuse, lift_box, load_pretrained
 from groundsight.perception.perceivers.classical import CATALOGUE
 
 log = logging.getLogger(__name__)
@@ -143,17 +142,6 @@ class DetectorConfig(BaseModel):
     fuse_distance: float = 0.04
 
 
-@dataclass(frozen=True)
-class Detection2D:
-    """One detection in one frame: the phrase, its (colour, type), pixel box and score."""
-
-    phrase: str
-    color: str | None
-    type: str
-    box: tuple[float, float, float, float]
-    score: float
-
-
 class DetectorPerceiver:
     """Perception with an OWLv2 open-vocabulary detector; see the module's docs.
 
@@ -251,7 +239,8 @@ class DetectorPerceiver:
             for i in nms(boxes, scores, self.config.nms_iou)[: self.config.max_detections]:
                 color, kind = self.labels[int(labels[i])]
                 box = tuple(float(v) for v in boxes[i])
-                dets.append(Detection2D(self.phrases[int(labels[i])], color, kind, box, float(scores[i])))  # type: ignore[arg-type]
+                phrase = self.phrases[int(labels[i])]
+                dets.append(Detection2D(kind, color, box, float(scores[i]), phrase=phrase))  # type: ignore[arg-type]
             out.append(dets)
         return out
 
@@ -310,7 +299,7 @@ class DetectorPerceiver:
                     color=color,
                     position=lifted.position,
                     extent=lifted.extent,
-                    confidence=round(float(np.clip(det.score, 0.0, 1.0)), 4),
+                    confidence=round(float(np.clip(det.confidence, 0.0, 1.0)), 4),
                     evidence=(Evidence(camera=frame.camera, box=box, pixels=lifted.pixels or area),),
                 )
             )

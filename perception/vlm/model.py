@@ -4,50 +4,57 @@ The model is a standard :class:`transformers.LlavaForConditionalGeneration` (a s
 two-layer projector, a small Llama decoder), so the ``vlm`` perceiver loads it like any hub checkpoint
 (``AutoProcessor`` / ``AutoModelForImageTextToText.from_pretrained``) with no special case.
 
-**Tokenizer** (built with the ``tokenizers`` library, no training): word level over a fixed vocabulary.
-The pre-tokenizer splits text, longest alternative first, into: the perceiver's whole formatted
-:data:`~perception.perceivers.vlm.PROMPT` for a 640x480 image (one token: the prompt is constant, and a
-constant prefix of a hundred tokens would only cost time), the constant JSON pieces of an answer
-(``[{"type":"``, ``","color":"``, ``","box":[``, ``]},{"type":"``, ``]}]``), every integer (0..640 are
-in the vocabulary, so a coordinate is one token), words, spaces and single punctuation marks. Every word of
-the prompt is in the vocabulary too, so another prompt still tokenizes (the model was not trained on it).
+**Tokenizer** (:func:`~groundsight.perception.vlm.vocabulary.build_tokenizer`, built with the ``tokenizers``
+library, no training): word level over a fixed vocabulary. The pre-tokenizer splits text, longest alternative
+first, into: the perceiver's whole formatted :data:`~groundsight.perception.vlm.vocabulary.PROMPT` for a 640x480
+image (one token: the prompt is constant, and a constant prefix of a hundred tokens would only cost time), the
+constant JSON pieces of an answer (``[{"type":"``, ``","color":"``, ``","box":[``, ``]},{"type":"``, ``]}]``),
+every integer (0..640 are in the vocabulary, so a coordinate is one token), words, spaces and single
+punctuation marks. Every word of the prompt is in the vocabulary too, so another prompt still tokenizes (the
+model was not trained on it).
 
 **Answer format** (what the model is trained to write, :func:`format_answer`): the compact JSON list
 ``[{"type":"block","color":"red","box":[440,232,496,280]},...]`` with objects in raster order of their
 boxes' top-left corners and coordinates rounded outwards to multiples of :data:`QUANTUM` pixels, no
-confidence (the perceiver then uses its default). :func:`~perception.perceivers.vlm.parse_answer` reads it.
+confidence (the perceiver then uses its default). :func:`~groundsight.perception.vlm.perceiver.parse_answer`
+reads it.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundsight.perception.colors import COLOR_NAMES
-from groundsight.perception.vlm.perceiver import PROMPT, TYPES
+from groundsight.perception.vlm.vocabulary import ANSWER_START, MAX_COORD, build_tokenizer, prompt_text
+
+__all__ = [
+    "CHAT_TEMPLATE",
+    "QUANTUM",
+    "ModelSpec",
+    "build_model",
+    "build_processor",
+    "build_tokenizer",
+    "count_parameters",
+    "format_answer",
+    "load_model",
+    "prompt_text",
+    "save",
+    "sincos",
+    "spec_of",
+]
 
 QUANTUM = 8
 """Coordinates in trained answers are multiples of this many pixels (x0, y0 rounded down, x1, y1 up)."""
-MAX_COORD = 640
-"""Every integer 0..MAX_COORD is one token."""
-SPECIAL_TOKENS = ("<unk>", "<s>", "</s>", "<pad>", "<image>")
-ANSWER_START = " ANSWER:"
-"""What the chat template appends for the generation prompt."""
 CHAT_TEMPLATE = (
     "{% for m in messages %}{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>"
     "{% else %}{{ c['text'] }}{% endif %}{% endfor %}{% endfor %}"
     "{% if add_generation_prompt %}" + ANSWER_START + "{% endif %}"
 )
-JSON_PIECES = ('[{"type":"', '","color":"', '","box":[', ']},{"type":"', "]}]", "[]")
-"""The constant pieces of an answer, each one token."""
-IMAGE_SIZES = ((640, 480),)
-"""Image sizes whose whole formatted prompt is one token."""
 
 
 class ModelSpec(BaseModel):
@@ -66,12 +73,7 @@ class ModelSpec(BaseModel):
     max_positions: int = Field(512, ge=64)
 
 
-def prompt_text(width: int = 640, height: int = 480) -> str:
-    """The perceiver's prompt for an image of ``width`` x ``height`` pixels (as :class:`VLMPerceiver` sends it)."""
-    return PROMPT.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(COLOR_NAMES))
-
-
-def _q(v: float, up: bool) -> int:
+def _quantised(v: float, up: bool) -> int:
     """``v`` rounded down (or up) to a multiple of :data:`QUANTUM`, within 0..MAX_COORD."""
     n = int(v) // QUANTUM * QUANTUM
     if up and n < v:
@@ -88,49 +90,10 @@ def format_answer(objects: Iterable[dict[str, Any]]) -> str:
     items = []
     for o in objects:
         x0, y0, x1, y1 = o["box"]
-        box = [_q(x0, False), _q(y0, False), _q(x1, True), _q(y1, True)]
+        box = [_quantised(x0, False), _quantised(y0, False), _quantised(x1, True), _quantised(y1, True)]
         items.append({"type": o["type"], "color": o["color"], "box": box})
     items.sort(key=lambda d: (d["box"][1], d["box"][0], d["type"], d["color"]))
     return json.dumps(items, separators=(",", ":"))
-
-
-def _pre_tokenizer_pattern(literals: Sequence[str]) -> str:
-    alternatives = [re.escape(s) for s in sorted(set(literals), key=len, reverse=True)]
-    return "|".join([*alternatives, r"\d+", r"[A-Za-z]+", r"\s+", r"[^\sA-Za-z\d]"])
-
-
-def vocabulary() -> tuple[list[str], list[str]]:
-    """The tokens (special ones first, then the vocabulary) and the literals the pre-tokenizer keeps whole."""
-    prompts = [prompt_text(w, h) for w, h in IMAGE_SIZES]
-    literals = [*prompts, *JSON_PIECES, ANSWER_START]
-    words: set[str] = set()
-    for text in [*prompts, PROMPT, ANSWER_START, *JSON_PIECES, " ".join((*TYPES, *COLOR_NAMES))]:
-        words.update(t for t in re.findall(_pre_tokenizer_pattern([]), text) if not t.isdigit())
-    words.update(re.findall(r"[^\sA-Za-z\d]", "".join(JSON_PIECES) + "{}[]:,.\"'()-_"))
-    words.update((" ", "\n"))
-    numbers = [str(i) for i in range(MAX_COORD + 1)]
-    tokens = [*SPECIAL_TOKENS, *literals, *numbers, *sorted(words - set(literals) - set(numbers))]
-    return tokens, literals
-
-
-def build_tokenizer():
-    """The word-level :class:`~transformers.PreTrainedTokenizerFast` of the compact model."""
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    tokens, literals = vocabulary()
-    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
-    tok = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex(_pre_tokenizer_pattern(literals)), behavior="isolated")
-    tok.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="<unk>",
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        extra_special_tokens={"image_token": "<image>"},
-    )
 
 
 def build_processor(spec: ModelSpec | None = None):

@@ -44,27 +44,16 @@ from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
-from groundsight.perception.perceivers.boxes import clip_box, fuse, lift_box, load_pretrained
-from groundsight.perception.perceivers.classical import CATALOGUE
+from groundsight.perception.perceivers.boxes import Detection2D, clip_box, fuse, lift_box, load_pretrained
+from groundsight.perception.vlm.vocabulary import PROMPT, TYPES, match_word
 
 log = logging.getLogger(__name__)
 
-TYPES: tuple[str, ...] = tuple(m.type for m in CATALOGUE)
-"""The object types the VLM perceiver accepts."""
+_word = match_word  # the name perception.vlm.families imports
 
 DEFAULT_VLM = Path(__file__).resolve().parents[1] / "models" / "groundsight-vlm"
 """groundsight's own compact model, shipped in the package (see :mod:`groundsight.perception.vlm.model`): the model
 used when none is named. CPU, no download."""
-
-_SYNONYMS = {"grey": "gray", "violet": "purple", "cube": "block", "cup": "mug", "sphere": "ball", "dish": "plate"}
-
-PROMPT = (
-    "You see a robot's tabletop in an image of {width}x{height} pixels. List every object on the table as a "
-    'JSON list: [{{"type": TYPE, "color": COLOR, "box": [x0, y0, x1, y1], "confidence": C}}], with box in '
-    "pixel coordinates (x to the right, y down, x1 and y1 exclusive), TYPE one of {types}, COLOR one of "
-    "{colors}, and C your confidence between 0 and 1. Answer with the JSON list only."
-)
-"""The instruction sent with each image (``str.format`` fields: width, height, types, colors)."""
 
 
 class VLMConfig(BaseModel):
@@ -91,18 +80,6 @@ class VLMConfig(BaseModel):
     """The model family's adapter (:mod:`~perception.vlm.families`); None: from the config's ``model_type``."""
 
 
-@dataclass(frozen=True)
-class Detection2D:
-    """One object as the model named it: type, colour, pixel box and confidence (None if not given)."""
-
-    type: str
-    color: str
-    box: tuple[float, float, float, float]
-    confidence: float | None = None
-    point: tuple[float, float] | None = None
-    """Where the model pointed (families that answer points, not boxes); ``box`` is then that point."""
-
-
 @dataclass
 class ParseResult:
     """What :func:`parse_answer` made of one answer."""
@@ -113,22 +90,14 @@ class ParseResult:
     errors: list[str] = field(default_factory=list)
 
 
-def _word(value: Any, vocabulary: Sequence[str]) -> str | None:
-    if not isinstance(value, str):
-        return None
-    w = value.strip().lower()
-    w = _SYNONYMS.get(w, w)
-    return w if w in vocabulary else None
-
-
 def _detection(item: Any) -> tuple[Detection2D | None, str | None]:
     """A detection from one parsed JSON value, or the reason it is dropped."""
     if not isinstance(item, dict):
         return None, f"not an object: {str(item)[:40]!r}"
-    kind = _word(item.get("type"), TYPES)
+    kind = match_word(item.get("type"), TYPES)
     if kind is None:
         return None, f"unknown type {item.get('type')!r}"
-    color = _word(item.get("color", item.get("colour")), COLOR_NAMES)
+    color = match_word(item.get("color", item.get("colour")), COLOR_NAMES)
     if color is None:
         return None, f"unknown colour {item.get('color', item.get('colour'))!r}"
     box = item.get("box", item.get("bbox"))
