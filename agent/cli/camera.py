@@ -126,7 +126,7 @@ def camera(
         "camera_key": camera_key,
         "episode": episode,
     }
-    perceiver, calib, src = _open_inputs(source, calibration, perception, max_frames, server)
+    perceiver, calib, src = _open_inputs(source, calibration, perception, max_frames, server, recorded=recorded)
     console.print(f"[bold]camera[/] {source} (perception {perception})", markup=True, highlight=False)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, TextColumn("{task.fields[fps]:.1f} fps"), console=err) as progress:
