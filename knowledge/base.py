@@ -9,6 +9,7 @@ World states are checked against SHACL shapes with pyshacl (:meth:`KnowledgeBase
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -165,14 +166,12 @@ class KnowledgeBase:
 
     def __init__(self, extra_files: Iterable[str | Path] = (), shape_files: Iterable[str | Path] = ()) -> None:
         self._asserted = Graph()
-        self._base_labels: dict[URIRef, str] = {}
-        base = _parse_turtle(_package_text("ontology", BASE_ONTOLOGY), BASE_ONTOLOGY)
-        for cls, label in base.subject_objects(RDFS.label):
-            if isinstance(cls, URIRef):
-                self._base_labels.setdefault(cls, str(label))
+        base = _package_graph("ontology", BASE_ONTOLOGY)
+        self._base_labels = _base_labels(base)
         self._asserted += base
         self._base = base
-        self.shapes = _parse_turtle(_package_text("shapes", BASE_SHAPES), BASE_SHAPES)
+        self.shapes = Graph()
+        self.shapes += _package_graph("shapes", BASE_SHAPES)
         self._scene_input: tuple[list[Any], list[tuple[str, str, str]]] = ([], [])
         self._scene_triples: list[tuple[Any, Any, Any]] = []
         for path in extra_files:
@@ -201,16 +200,8 @@ class KnowledgeBase:
 
     def _rebuild(self) -> None:
         """OWL-RL closure of ontology + user files, the vocabulary caches, and the query graph with the scene."""
-        tbox = Graph()
-        tbox += self._asserted
-        closure = owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False)
-        try:
-            with time_limit(INFERENCE_SECONDS, "OWL-RL inference over the knowledge graph"):
-                closure.expand(tbox)
-        except TimeLimitExceeded as exc:
-            raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
+        tbox, self._entailment = _closed(self._asserted)
         self.ontology = tbox
-        self._entailment = Entailment(tbox)
         self._word_class = self._build_word_index()
         properties = set(tbox.subjects(RDF.type, OWL.ObjectProperty)) | set(tbox.subjects(RDFS.subPropertyOf, None))
         self._relation_words = {
@@ -571,6 +562,44 @@ def _shorten_iris(message: str) -> str:
     message = re.sub(r"<?" + re.escape(str(SCENE)) + r"([^\s>]+)>?", r"\1", message)
     message = re.sub(r"\bscene:(\S+)", r"\1", message)
     return re.sub(r'"([^"]*)"\^\^\S+', r"\1", message)
+
+
+@functools.lru_cache(maxsize=4)
+def _package_graph(folder: str, name: str) -> Graph:
+    """A Turtle file shipped in the package, parsed once per process (callers copy it; never modify it)."""
+    return _parse_turtle(_package_text(folder, name), name)
+
+
+def _base_labels(base: Graph) -> dict[URIRef, str]:
+    labels: dict[URIRef, str] = {}
+    for cls, label in base.subject_objects(RDFS.label):
+        if isinstance(cls, URIRef):
+            labels.setdefault(cls, str(label))
+    return labels
+
+
+_CLOSURES: dict[frozenset, tuple[Graph, Entailment]] = {}
+"""Closed ontologies by their asserted triples: the same files are closed once per process (eval workers run many
+episodes). The closed graphs are shared and never modified."""
+_MAX_CLOSURES = 8
+
+
+def _closed(asserted: Graph) -> tuple[Graph, Entailment]:
+    """The OWL-RL closure of ``asserted`` and its entailment tables, computed once per distinct triple set."""
+    key = frozenset(asserted)
+    if key not in _CLOSURES:
+        tbox = Graph()
+        tbox += asserted
+        closure = owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False)
+        try:
+            with time_limit(INFERENCE_SECONDS, "OWL-RL inference over the knowledge graph"):
+                closure.expand(tbox)
+        except TimeLimitExceeded as exc:
+            raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
+        if len(_CLOSURES) >= _MAX_CLOSURES:
+            del _CLOSURES[next(iter(_CLOSURES))]
+        _CLOSURES[key] = (tbox, Entailment(tbox))
+    return _CLOSURES[key]
 
 
 def _package_text(folder: str, name: str) -> str:
