@@ -140,3 +140,20 @@ def test_dynamic_tf_is_taken_at_the_latest_stamp_before_the_image() -> None:
     assert tree.lookup("world", "cam", 3.0)[0, 3] == pytest.approx(1.3)
     assert tree.lookup("base", "cam", 0.5)[0, 3] == pytest.approx(0.1)  # before the first: the first
     assert tree.chain("cam") == ["cam", "base", "world"]
+
+
+def test_calibration_overrides_camera_info_and_tf(rendered: tuple[list, list[Frame]], tmp_path: Path) -> None:
+    from groundsight.perception.calibration import Calibration
+
+    frames = rendered[1][:1]
+    bag = write_ros1_bag(tmp_path / "r.bag", frames)
+    pose = np.eye(4)
+    pose[:3, 3] = (0.5, 0.0, 1.0)
+    k = frames[0].intrinsics
+    intrinsics = {"width": k.width, "height": k.height, "fx": 500.0, "fy": 500.0, "cx": k.cx, "cy": k.cy}
+    calibration = Calibration.model_validate(
+        {"intrinsics": intrinsics, "T_world_cam": pose.tolist(), "depth_scale": 0.002}
+    )
+    frame = BagSource(bag, rgb_topic=RGB, depth_topic=DEPTH, calibration=calibration).read()
+    assert np.allclose(frame.T_world_cam, pose) and frame.intrinsics.fx == 500.0
+    assert np.allclose(frame.depth, np.round(frames[0].depth * 1000) * 0.002, atol=1e-6)  # 16UC1 in calibration units
