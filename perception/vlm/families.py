@@ -47,8 +47,10 @@ import numpy as np
 
 from groundsight.perception.colors import COLOR_NAMES, classify_color
 from groundsight.perception.frame import Frame
-from groundsight.perception.perceivers.boxes import Box, _backproject
-from groundsight.perception.vlm.perceiver import PROMPT, TYPES, Detection2D, ParseResult, _word, parse_answer
+from groundsight.perception.perceivers.boxes import Box, Detection2D, _backproject
+from groundsight.perception.vlm.perceiver import ParseResult, parse_answer
+from groundsight.perception.vlm.vocabulary import PROMPT, TYPES
+from groundsight.perception.vlm.vocabulary import match_word as _word
 
 GRID = 1000
 """The 0..1000 grid of Qwen2-VL, Florence-2 (bins), Molmo2 and the normalized-JSON prompt."""
@@ -88,7 +90,7 @@ def _labelled(result: ParseResult, label: str, box: Sequence[float], *, point: t
         return
     x0, y0, x1, y1 = (float(v) for v in box)
     result.detections.append(
-        Detection2D(kind, colour or "", (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), None, point)
+        Detection2D(kind, colour, (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), None, point)
     )
 
 

@@ -36,7 +36,8 @@ from groundsight.perception.vlm.families import (  # noqa: E402
     family_for,
     phrases,
 )
-from groundsight.perception.vlm.perceiver import PROMPT, VLMPerceiver  # noqa: E402
+from groundsight.perception.vlm.perceiver import VLMPerceiver  # noqa: E402
+from groundsight.perception.vlm.vocabulary import PROMPT  # noqa: E402
 from groundsight.sim.bodies import ObjectSpec  # noqa: E402
 from groundsight.sim.world import World  # noqa: E402
 
@@ -458,7 +459,7 @@ def test_florence_od_labels_take_their_colour_from_the_pixels(scene) -> None:
     answer = florence2_answer({label.split()[1]: b for label, b in boxes.items()}, k.width, k.height)
     result = od.parse(answer, k.width, k.height)
     assert sorted(d.type for d in result.detections) == ["block", "bowl", "cylinder"]
-    assert all(d.color == "" for d in result.detections)
+    assert all(d.color is None for d in result.detections)  # read from the pixels by the perceiver
     for label, box in boxes.items():
         assert colour_in_box(frame, box) == label.split()[0]
 
