@@ -23,9 +23,10 @@ from tests.perception.vlm.test_families import GOLDEN, POINT_GOLDEN, scene  # no
 class Stub:
     """A chat-completions stub: ``answer(request_json)`` gives the reply text; ``fail_first`` requests get 503."""
 
-    def __init__(self, answer: Callable[[dict], str], fail_first: int = 0) -> None:
+    def __init__(self, answer: Callable[[dict], str], fail_first: int = 0, fail_code: int = 503) -> None:
         self.answer = answer
         self.fail_first = fail_first
+        self.fail_code = fail_code
         self.requests: list[tuple[str, dict, dict]] = []
         stub = self
 
@@ -34,7 +35,7 @@ class Stub:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 stub.requests.append((self.path, dict(self.headers), body))
                 if len(stub.requests) <= stub.fail_first:
-                    self.send_error(503, "warming up")
+                    self.send_error(stub.fail_code, "refused by the stub")
                     return
                 reply = {"choices": [{"index": 0, "message": {"role": "assistant", "content": stub.answer(body)}}]}
                 data = json.dumps(reply).encode()
@@ -67,8 +68,8 @@ class Stub:
 def stub_for() -> Iterator[Callable[..., Stub]]:
     started: list[Stub] = []
 
-    def start(answer: Callable[[dict], str], fail_first: int = 0) -> Stub:
-        s = Stub(answer, fail_first).__enter__()
+    def start(answer: Callable[[dict], str], fail_first: int = 0, fail_code: int = 503) -> Stub:
+        s = Stub(answer, fail_first, fail_code).__enter__()
         started.append(s)
         return s
 
@@ -163,6 +164,15 @@ def test_a_server_that_keeps_failing_is_given_up(scene, stub_for) -> None:  # no
     with pytest.raises(PerceptionError, match="HTTP 503 .* after 2 tries"):
         perceiver.perceive([frame])
     assert len(stub.requests) == 2
+
+
+def test_a_client_error_is_not_retried(scene, stub_for) -> None:  # noqa: F811
+    frame, _, _ = scene
+    stub = stub_for(lambda body: "", fail_first=99, fail_code=404)
+    perceiver = VLMServerPerceiver(stub.url, "m", retries=2)
+    with pytest.raises(PerceptionError, match="HTTP 404 .* after 1 try$"):
+        perceiver.perceive([frame])
+    assert len(stub.requests) == 1
 
 
 def test_bad_options_are_one_line_errors() -> None:
