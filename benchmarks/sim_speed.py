@@ -355,7 +355,7 @@ def bench_render(resolutions: Sequence[tuple[int, int]], reps: int, seed: int, e
 
 
 def bench_episodes(seeds: Sequence[int], families: set[str] | None, quiet_console) -> tuple[Section, dict]:
-    from groundsight.agent.loop.runner import run_episode
+    from groundsight.agent.loop.runner import RunConfig, run_episode
     from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
     from groundsight.agent.tasks.solver import solve_episode
 
@@ -385,7 +385,7 @@ def bench_episodes(seeds: Sequence[int], families: set[str] | None, quiet_consol
                 record(
                     ("agent (classical, rules)", family),
                     scenario.name,
-                    lambda s=scenario, sd=seed: run_episode(s, sd, perception="classical", out_dir=None).passed,
+                    lambda s=scenario, sd=seed: run_episode(s, RunConfig(seed=sd, perception="classical")).passed,
                 )
     section = Section(
         f"Episodes: wall time per scenario family, seeds {', '.join(map(str, seeds))}",
@@ -422,7 +422,7 @@ def bench_episodes(seeds: Sequence[int], families: set[str] | None, quiet_consol
         )
     section.notes.append(
         "scripted solver: agent.solver.solve_episode on every scenario that expects success (builds the world, "
-        "solves from simulator truth); agent: agent.runner.run_episode(perception='classical', out_dir=None) "
+        "solves from simulator truth); agent: run_episode(RunConfig(perception='classical')) with no run directory "
         "on every pick_place scenario, including the refuse / ask ones; wall time includes building the scene"
     )
     return section, dict(totals)

@@ -24,7 +24,7 @@ from groundsight.agent.cli.run import check_record, write_recordings_or_exit
 from groundsight.agent.evaluation.metrics import ROW_COLUMNS, family_rows, scenario_rows
 from groundsight.agent.evaluation.pool import BACKENDS, run_jobs
 from groundsight.agent.evaluation.report import ReportError, render_reports
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.recording.episode import solve_to_run_dir
 from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
 from groundsight.agent.tasks.solver import solve_episode
@@ -34,7 +34,11 @@ def _episode(args: tuple[str, int, str, str, str, dict[str, Any]]) -> dict[str, 
     """One eval job in a worker: run the episode, return its summary with the scenario file."""
     path, seed, perception, reasoner, out, options = args
     scenario = load_scenario(path)
-    summary = run_episode(scenario, seed, perception, reasoner, Path(out) / scenario.name / f"seed{seed}", **options)
+    summary = run_episode(
+        scenario,
+        RunConfig(seed=seed, perception=perception, reasoner=reasoner, **options),
+        Path(out) / scenario.name / f"seed{seed}",
+    )
     return {**summary.model_dump(), "file": path}
 
 

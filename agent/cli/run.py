@@ -21,7 +21,7 @@ from groundsight.agent.cli.app import (
     result_line,
     vlm_server_options,
 )
-from groundsight.agent.loop.runner import Summary, resume_run, run_episode
+from groundsight.agent.loop.runner import RunConfig, Summary, resume_run, run_episode
 from groundsight.agent.recording import record_target, write_recordings
 from groundsight.agent.tasks.scenario import ScenarioError
 
@@ -203,21 +203,23 @@ def run(
     check_tools(tools or [])
     summary = run_episode(
         spec,
-        seed,
-        perception,
-        reasoner,
+        RunConfig(
+            seed=seed,
+            perception=perception,
+            reasoner=reasoner,
+            gui=gui,
+            video=video,
+            perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype, **server},
+            kg_files=kg_files,
+            twin=twin,
+            reasoner_options=llm,
+            verify=verify,
+            tool_specs=tools or [],
+        ),
         out,
-        gui=gui,
-        video=video,
-        perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype, **server},
         on_step=step_printer(quiet),
         answers=answer or [],
-        kg_files=kg_files,
-        twin=twin,
-        reasoner_options=llm,
-        verify=verify,
         ask=_terminal_asker(no_input),
-        tool_specs=tools or [],
     )
     if not quiet:
         _print_footer(summary, out)

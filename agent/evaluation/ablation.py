@@ -21,7 +21,7 @@ from typing import Any
 
 from groundsight.agent.evaluation.metrics import ablation_row, hallucination_accounting, wilson_interval
 from groundsight.agent.evaluation.pool import run_jobs
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ def ablation_episode(args: tuple[str, int, str, float, bool, str]) -> dict[str, 
     run_dir = Path(out) / condition_name(noise, verify, audit) / scenario.name / f"seed{seed}"
     options = {} if audit else {"noise": noise}
     summary = run_episode(
-        scenario, seed, perception, "rules", run_dir, perception_options=options, verify=verify, audit=audit
+        scenario,
+        RunConfig(seed=seed, perception=perception, perception_options=options, verify=verify, audit=audit),
+        run_dir,
     )
     result = {**summary.model_dump(mode="json"), "file": path, "family": Path(path).parent.name, "noise": noise}
     trace = run_dir / "trace.jsonl"

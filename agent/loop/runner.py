@@ -18,7 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from groundsight.agent.loop.graph import Reasoner, Runtime, build_graph
 from groundsight.agent.loop.robot_interface import RecordingRobot, read_journal, replay
@@ -137,6 +137,8 @@ class RunConfig(BaseModel):
     ``video`` writes ``episode.mp4`` from the front camera; ``gui`` opens the PyBullet window.
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     scenario_file: str | None = None
     seed: int = 0
     perception: str = "classical"
@@ -150,6 +152,16 @@ class RunConfig(BaseModel):
     tool_specs: list[str] = []
     audit: bool = False
     gui: bool = False
+
+    @field_validator("perception_options", "reasoner_options", mode="before")
+    @classmethod
+    def _no_options(cls, options: Any) -> Any:
+        return {} if options is None else options
+
+    @field_validator("kg_files", mode="before")
+    @classmethod
+    def _paths_as_text(cls, files: Any) -> Any:
+        return [str(f) for f in files] if isinstance(files, list | tuple) else files
 
 
 _STOP = object()
@@ -253,43 +265,6 @@ def prepare_run_dir(out: Path, scenario: Scenario, config: RunConfig) -> None:
 
 
 def run_episode(
-    scenario: Scenario,
-    seed: int = 0,
-    perception: str = "classical",
-    reasoner: str = "rules",
-    out_dir: str | Path | None = None,
-    gui: bool = False,
-    video: bool = False,
-    perception_options: dict[str, Any] | None = None,
-    on_step: Callable[[int, str, dict[str, Any]], None] | None = None,
-    answers: Sequence[str] = (),
-    kg_files: Sequence[str | Path] = (),
-    twin: bool = False,
-    reasoner_options: dict[str, Any] | None = None,
-    verify: bool = True,
-    ask: Callable[[str], str | None] | None = None,
-    tool_specs: Sequence[str] = (),
-    audit: bool = False,
-) -> Summary:
-    """Legacy keyword form of :func:`run_config_episode` (kept until the callers move)."""
-    config = RunConfig(
-        seed=seed,
-        perception=perception,
-        reasoner=reasoner,
-        perception_options=perception_options or {},
-        reasoner_options=reasoner_options or {},
-        kg_files=[str(f) for f in kg_files],
-        twin=twin,
-        verify=verify,
-        video=video,
-        tool_specs=list(tool_specs),
-        audit=audit,
-        gui=gui,
-    )
-    return run_config_episode(scenario, config, out_dir, answers=answers, ask=ask, on_step=on_step)
-
-
-def run_config_episode(
     scenario: Scenario,
     config: RunConfig | None = None,
     out_dir: str | Path | None = None,

@@ -511,7 +511,7 @@ def test_episode_end_to_end_with_scripted_llm(tmp_path: Path) -> None:
 
     The first answer claims the wrong block, the verifier's feedback corrects it, and the robot then does it.
     """
-    from groundsight.agent.loop.runner import run_episode
+    from groundsight.agent.loop.runner import RunConfig, run_episode
     from groundsight.agent.tasks.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[2]
@@ -519,11 +519,8 @@ def test_episode_end_to_end_with_scripted_llm(tmp_path: Path) -> None:
     scripted = ScriptedChatModel(script=[WRONG, RIGHT])
     summary = run_episode(
         scenario,
-        seed=0,
-        reasoner="llm",
-        reasoner_options={"chat_model": scripted},
-        perception="oracle",
-        out_dir=tmp_path,
+        RunConfig(seed=0, reasoner="llm", reasoner_options={"chat_model": scripted}, perception="oracle"),
+        tmp_path,
     )
     assert summary.passed, summary.reason
     assert summary.status == "succeeded" and summary.reasoner == "llm"

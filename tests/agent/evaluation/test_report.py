@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from groundsight.agent.evaluation.report import ReportError, render_reports, wilson_interval
-from groundsight.agent.loop.runner import Summary, run_episode
+from groundsight.agent.loop.runner import RunConfig, Summary, run_episode
 from groundsight.agent.tasks.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,7 +41,11 @@ def _run_eval(out: Path, scenarios=SCENARIOS, seeds=(0, 1), instruction: str | N
         if instruction is not None:
             scenario = scenario.model_copy(update={"instruction": instruction})
         for seed in seeds:
-            summary = run_episode(scenario, seed, "oracle", "rules", out / scenario.name / f"seed{seed}")
+            summary = run_episode(
+                scenario,
+                RunConfig(seed=seed, perception="oracle", reasoner="rules"),
+                out / scenario.name / f"seed{seed}",
+            )
             rows.append({**summary.model_dump(), "file": path})
     _write_results(out, rows)
     return rows
@@ -235,7 +239,11 @@ def test_hallucination_table_counts_injections_by_kind(tmp_path: Path):
     for seed, verify in ((0, True), (1, True), (2, False)):
         run = tmp_path / scenario.name / f"seed{seed}"
         summary = run_episode(
-            scenario, seed, "noisy:oracle", "rules", run, perception_options={"noise": 0.3}, verify=verify
+            scenario,
+            RunConfig(
+                seed=seed, perception="noisy:oracle", reasoner="rules", perception_options={"noise": 0.3}, verify=verify
+            ),
+            run,
         )
         rows.append({**summary.model_dump(), "file": SCENARIOS[0]})
     rows[0]["caught"] = {"missed": 1}  # a harness that counts catches: its numbers are used

@@ -9,7 +9,7 @@ import pytest
 from langgraph.graph import END, START
 
 from groundsight.agent.loop.graph import EDGES, ROUTERS, after_perceive, after_verify, path_map
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.loop.state import AgentState
 from groundsight.agent.loop.studio import make_graph
 from groundsight.agent.tasks.scenario import load_scenario
@@ -61,24 +61,28 @@ def _transitions(trace: Path) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    ("scenario", "options", "status", "must_visit"),
+    ("scenario", "options", "answers", "status", "must_visit"),
     [
-        ("pick_place/red_block_in_blue_bowl", {}, "succeeded", {("observe", "act"), ("observe", "succeeded")}),
-        ("pick_place/block_into_block_refuse", {}, "refused", {("verify", "refused")}),
+        ("pick_place/red_block_in_blue_bowl", {}, [], "succeeded", {("observe", "act"), ("observe", "succeeded")}),
+        ("pick_place/block_into_block_refuse", {}, [], "refused", {("verify", "refused")}),
         (
             "pick_place/two_blue_bowls_ask",
-            {"answers": ["the purple one", "the left one"]},
+            {},
+            ["the purple one", "the left one"],
             "succeeded",
             {("needs_clarification", "needs_clarification"), ("needs_clarification", "reason")},
         ),
-        ("infeasible/ambiguous_block_ask", {"verify": False}, "succeeded", {("verify", "reason")}),
+        ("infeasible/ambiguous_block_ask", {"verify": False}, [], "succeeded", {("verify", "reason")}),
     ],
 )
 def test_episodes_only_take_documented_edges(
-    tmp_path: Path, scenario: str, options: dict, status: str, must_visit: set[tuple[str, str]]
+    tmp_path: Path, scenario: str, options: dict, answers: list[str], status: str, must_visit: set[tuple[str, str]]
 ) -> None:
     summary = run_episode(
-        load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"), 1, "oracle", out_dir=tmp_path, **options
+        load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"),
+        RunConfig(seed=1, perception="oracle", **options),
+        tmp_path,
+        answers=answers,
     )
     assert summary.status == status, summary.reason
     taken = _transitions(tmp_path / "trace.jsonl")

@@ -103,7 +103,7 @@ def test_a_kill_between_a_steps_writes_and_its_checkpoint_resumes(tmp_path: Path
     out = tmp_path / "run"
     monkeypatch.setattr(runner, "open_checkpointer", dying)
     with pytest.raises(_Killed):
-        runner.run_episode(load_scenario(TOWER), 4, "oracle", out_dir=out)
+        runner.run_episode(load_scenario(TOWER), runner.RunConfig(seed=4, perception="oracle"), out)
     monkeypatch.setattr(runner, "open_checkpointer", real_open)
     assert len(_journal(out)) == 2 and not (out / "summary.json").exists()
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.tasks.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -28,7 +28,7 @@ def _trace(out: Path) -> list[dict]:
 )
 def test_success_scenarios_pass_on_truth(tmp_path: Path, name: str) -> None:
     scenario = load_scenario(PICK_PLACE / f"{name}.yaml")
-    summary = run_episode(scenario, seed=1, perception="classical", out_dir=tmp_path)
+    summary = run_episode(scenario, RunConfig(seed=1, perception="classical"), tmp_path)
     assert summary.status == "succeeded", summary.reason
     assert summary.goal_satisfied is True
     assert summary.passed
@@ -47,7 +47,7 @@ def test_success_scenarios_pass_on_truth(tmp_path: Path, name: str) -> None:
     ],
 )
 def test_refuse_and_ask_move_nothing(tmp_path: Path, name: str, status: str, check: str) -> None:
-    summary = run_episode(load_scenario(PICK_PLACE / f"{name}.yaml"), seed=3, out_dir=tmp_path)
+    summary = run_episode(load_scenario(PICK_PLACE / f"{name}.yaml"), RunConfig(seed=3), tmp_path)
     assert summary.status == status and summary.passed
     assert summary.moved == [] and summary.actions == 0
     verify = next(r for r in _trace(tmp_path) if r["node"] == "verify")
@@ -61,15 +61,15 @@ def test_wrong_goal_is_not_passed_even_if_agent_succeeds(tmp_path: Path) -> None
     """The judge is simulator truth: a scenario whose goal disagrees with the instruction fails."""
     scenario = load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml")
     scenario = scenario.model_copy(update={"goal": {"on_table": ["red_block"]}})
-    summary = run_episode(scenario, seed=0, out_dir=tmp_path)
+    summary = run_episode(scenario, RunConfig(seed=0), tmp_path)
     assert summary.status == "succeeded"
     assert summary.goal_satisfied is False and not summary.passed
 
 
 def test_same_seed_same_trace(tmp_path: Path) -> None:
     scenario = load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml")
-    run_episode(scenario, seed=5, out_dir=tmp_path / "a")
-    run_episode(scenario, seed=5, out_dir=tmp_path / "b")
+    run_episode(scenario, RunConfig(seed=5), tmp_path / "a")
+    run_episode(scenario, RunConfig(seed=5), tmp_path / "b")
     assert (tmp_path / "a" / "trace.jsonl").read_text() == (tmp_path / "b" / "trace.jsonl").read_text()
 
 
@@ -77,7 +77,7 @@ def test_checkpoint_holds_every_step(tmp_path: Path) -> None:
     from groundsight.agent.loop.runner import open_checkpointer
 
     scenario = load_scenario(PICK_PLACE / "absent_green_block_refuse.yaml")
-    run_episode(scenario, seed=0, out_dir=tmp_path)
+    run_episode(scenario, RunConfig(seed=0), tmp_path)
     with sqlite3.connect(tmp_path / "checkpoint.sqlite") as conn:
         (count,) = conn.execute("select count(*) from checkpoints").fetchone()
     assert count >= 4
@@ -90,7 +90,7 @@ def test_video_records_the_episode(tmp_path: Path) -> None:
     import cv2
 
     scenario = load_scenario(PICK_PLACE / "blue_block_on_red_block.yaml")
-    summary = run_episode(scenario, seed=0, out_dir=tmp_path, video=True)
+    summary = run_episode(scenario, RunConfig(seed=0, video=True), tmp_path)
     assert summary.passed
     capture = cv2.VideoCapture(str(tmp_path / "episode.mp4"))
     frames = 0
@@ -115,7 +115,7 @@ FAMILY_SCENARIOS = [
 @pytest.mark.parametrize("name", FAMILY_SCENARIOS)
 def test_every_family_succeeds_on_truth(tmp_path: Path, name: str) -> None:
     """One scenario of each family beyond pick-and-place, classical perception, judged on simulator truth."""
-    summary = run_episode(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), seed=2, out_dir=tmp_path)
+    summary = run_episode(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), RunConfig(seed=2), tmp_path)
     assert summary.passed and summary.status == "succeeded", summary.reason
     reason = next(r for r in _trace(tmp_path) if r["node"] == "reason")
     kinds = [s["kind"] for s in reason["thought"]["steps"]]
@@ -126,7 +126,7 @@ def test_every_family_succeeds_on_truth(tmp_path: Path, name: str) -> None:
 
 def test_an_answer_resumes_the_interrupted_run(tmp_path: Path) -> None:
     scenario = load_scenario(PICK_PLACE / "two_blue_bowls_ask.yaml")
-    summary = run_episode(scenario, seed=0, out_dir=tmp_path, answers=["the one on the right"])
+    summary = run_episode(scenario, RunConfig(seed=0), tmp_path, answers=["the one on the right"])
     assert summary.status == "succeeded" and summary.goal_satisfied is None  # an ask scenario has no goal
     assert not summary.passed  # it expected the agent to ask and stop
     nodes = [r["node"] for r in _trace(tmp_path)]
@@ -138,14 +138,14 @@ def test_an_answer_resumes_the_interrupted_run(tmp_path: Path) -> None:
 
 def test_an_answer_that_picks_nothing_asks_again(tmp_path: Path) -> None:
     scenario = load_scenario(PICK_PLACE / "two_blue_bowls_ask.yaml")
-    summary = run_episode(scenario, seed=0, out_dir=tmp_path, answers=["whichever"])
+    summary = run_episode(scenario, RunConfig(seed=0), tmp_path, answers=["whichever"])
     assert summary.status == "needs_clarification" and summary.moved == []
     assert "whichever" in summary.question and "blue_bowl_1" in summary.question
 
 
 def test_the_twin_rolls_the_plan_out_first(tmp_path: Path) -> None:
     summary = run_episode(
-        load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml"), seed=0, out_dir=tmp_path, twin=True
+        load_scenario(PICK_PLACE / "red_block_in_blue_bowl.yaml"), RunConfig(seed=0, twin=True), tmp_path
     )
     assert summary.passed
     verify = next(r for r in _trace(tmp_path) if r["node"] == "verify")

@@ -645,7 +645,7 @@ def test_scene_context_looks_at_a_scenario() -> None:
 def test_episode_with_a_tool_calling_model(tmp_path: Path, kb: KnowledgeBase) -> None:
     """Scripted tool-calling model (stands in for a real LLM) through the whole agent, oracle perception: it asks
     find_objects, then answers; the tool call and its result are in the trace's chain of thought."""
-    from groundsight.agent.loop.runner import run_episode
+    from groundsight.agent.loop.runner import RunConfig, run_episode
     from groundsight.agent.tasks.scenario import load_scenario
 
     root = Path(__file__).resolve().parents[3]
@@ -661,11 +661,13 @@ def test_episode_with_a_tool_calling_model(tmp_path: Path, kb: KnowledgeBase) ->
     )
     summary = run_episode(
         scenario,
-        seed=0,
-        reasoner="llm",
-        reasoner_options={"chat_model": model, "tools": llm_tools(default_registry(entry_points=False), kb)},
-        perception="oracle",
-        out_dir=tmp_path,
+        RunConfig(
+            seed=0,
+            reasoner="llm",
+            reasoner_options={"chat_model": model, "tools": llm_tools(default_registry(entry_points=False), kb)},
+            perception="oracle",
+        ),
+        tmp_path,
     )
     assert summary.passed, summary.reason
     trace = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]

@@ -13,7 +13,7 @@ import math
 
 import pytest
 
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.loop.twin import CHECK_NAME, DigitalTwin, catalogue_size, held_at_start, rebuild_world
 from groundsight.agent.tasks.scenario import load_scenario
 from groundsight.agent.tasks.sim_bridge import SimTruthSource
@@ -250,7 +250,7 @@ def test_an_error_inside_the_twin_is_a_one_line_failed_check(monkeypatch: pytest
 
 def test_episode_with_twin_runs_the_rollout_and_records_it(tmp_path) -> None:
     scenario = load_scenario("scenarios/pick_place/red_block_in_blue_bowl.yaml")
-    summary = run_episode(scenario, seed=0, perception="oracle", out_dir=tmp_path, twin=True)
+    summary = run_episode(scenario, RunConfig(seed=0, perception="oracle", twin=True), tmp_path)
     assert summary.passed and summary.status == "succeeded", summary.reason
     records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
     verify = [r for r in records if r["node"] == "verify"]

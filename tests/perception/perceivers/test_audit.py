@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from groundsight.agent.evaluation.metrics import hallucination_accounting
-from groundsight.agent.loop.runner import run_episode
+from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.tasks.scenario import load_scenario
 from groundsight.agent.tasks.sim_bridge import SimTruthSource
 from groundsight.perception.objects import SceneObject
@@ -87,10 +87,12 @@ def test_auditing_a_noisy_perceiver_recovers_its_colour_and_type_swaps() -> None
 
 def test_the_runner_records_a_perceivers_mistakes_and_the_accounting_reads_them(tmp_path: Path) -> None:
     scenario = load_scenario(ROOT / "scenarios" / "pick_place" / "red_block_in_blue_bowl.yaml")
-    clean = run_episode(scenario, 0, "classical", out_dir=tmp_path / "clean", audit=True)
+    clean = run_episode(scenario, RunConfig(seed=0, perception="classical", audit=True), tmp_path / "clean")
     assert clean.passed and clean.injections == []
     noisy = run_episode(
-        scenario, 0, "noisy:classical", out_dir=tmp_path / "noisy", audit=True, perception_options={"noise": 0.5}
+        scenario,
+        RunConfig(seed=0, perception="noisy:classical", audit=True, perception_options={"noise": 0.5}),
+        tmp_path / "noisy",
     )
     assert noisy.injections, "noise 0.5 made no mistake the audit saw"
     records = [json.loads(line) for line in (tmp_path / "noisy" / "trace.jsonl").read_text().splitlines()]
