@@ -4,7 +4,7 @@
 the evaluation loss), one row per image with ``file_name``, ``width``, ``height`` and ``objects`` (each
 with ``type``, ``color`` and the ``box`` of its visible pixels). Only images of the cameras in
 ``TrainConfig.cameras`` are used (by the ``_<camera>.png`` file name suffix). Each example is (image, the
-perceiver's prompt) -> :func:`~perception.vlm_model.format_answer` of its objects, then end of sequence;
+perceiver's prompt) -> :func:`~groundsight.perception.vlm.model.format_answer` of its objects, then end of sequence;
 the loss is on the answer only. Images are squashed to the model's square input once, kept as uint8.
 
 **Augmentation**: random horizontal and vertical flips (the boxes flipped with the image).
@@ -14,7 +14,7 @@ vision tower's last layer predicts the colour and the type of the object whose b
 centre (the smallest such box; or "table"). It makes the vision tower learn where things are and what
 colour they are quickly; the decoder then learns to read them out.
 
-**Start**: a new model (:func:`~perception.vlm_model.build_model`: random weights, geometric codes for the
+**Start**: a new model (:func:`~groundsight.perception.vlm.model.build_model`: random weights, geometric codes for the
 coordinate tokens and patch positions), or with ``init_from`` the weights of a saved model (fine-tuning;
 the sizes are the saved model's).
 
@@ -32,6 +32,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -303,6 +304,16 @@ def _lr_lambda(config: TrainConfig) -> Callable[[int], float]:
     return f
 
 
+def _forward(model: Any, batch: dict[str, Any], device: str) -> Any:
+    """The model's output (with the answer-token loss) on one batch of :meth:`Batcher.batch`."""
+    return model(
+        input_ids=batch["input_ids"].to(device),
+        attention_mask=batch["attention_mask"].to(device),
+        pixel_values=batch["pixel_values"].to(device),
+        labels=batch["labels"].to(device),
+    )
+
+
 def evaluate(model: Any, batcher: Batcher, examples: Examples, batch_size: int, device: str, limit: int) -> float:
     """Mean answer-token loss over the first ``limit`` examples (no augmentation)."""
     import torch
@@ -313,12 +324,7 @@ def evaluate(model: Any, batcher: Batcher, examples: Examples, batch_size: int, 
         for start in range(0, min(limit, len(examples)), batch_size):
             idx = list(range(start, min(start + batch_size, limit, len(examples))))
             b = batcher.batch(examples, idx, None)
-            out = model(
-                input_ids=b["input_ids"].to(device),
-                attention_mask=b["attention_mask"].to(device),
-                pixel_values=b["pixel_values"].to(device),
-                labels=b["labels"].to(device),
-            )
+            out = _forward(model, b, device)
             n = int((b["labels"][:, 1:] != -100).sum())
             total += float(out.loss) * n
             tokens += n
@@ -326,33 +332,75 @@ def evaluate(model: Any, batcher: Batcher, examples: Examples, batch_size: int, 
     return total / max(tokens, 1)
 
 
-def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSummary:
-    """Train (or resume training) the compact VLM on ``config.data``; save it to ``config.out``.
-
-    Raises:
-        ValueError: no training images of the chosen cameras in ``config.data`` (one line naming the folder).
-    """
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    """The training state saved by :func:`_save_checkpoint` (the only place a checkpoint is unpickled)."""
     import torch
 
-    t0 = time.perf_counter()
+    return torch.load(path, weights_only=False)
+
+
+@dataclass
+class _Run:
+    """One training run: the model and its processor, the optimiser and the random state, the data."""
+
+    config: TrainConfig
+    device: str
+    spec: ModelSpec
+    processor: Any
+    model: Any
+    aux: _Aux
+    examples: Examples
+    test: Examples | None
+    batcher: Batcher
+    optimizer: Any
+    scheduler: Any
+    rng: random.Random
+    """Draws the random flips."""
+    order_rng: np.random.Generator
+    """Draws the order of the examples (a permutation per epoch)."""
+    start: int = 0
+    order: list[int] = field(default_factory=list)
+    loss_avg: float = math.nan
+    eval_loss: float | None = None
+
+    @property
+    def state_path(self) -> Path:
+        """Where the checkpoint is read and written."""
+        return _checkpoint_dir(self.config) / "state.pt"
+
+
+def _checkpoint_dir(config: TrainConfig) -> Path:
+    """``checkpoint_dir``, by default ``out/checkpoint``."""
+    return Path(config.checkpoint_dir) if config.checkpoint_dir else Path(config.out) / "checkpoint"
+
+
+def _seed(config: TrainConfig) -> str:
+    """The device to train on; torch's CPU threads and every global random generator set from the config."""
+    import torch
+
     device = pick_device(config.device)
     if device == "cpu":
         torch.set_num_threads(config.threads)
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
+    return device
 
+
+def _read_data(config: TrainConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Training and test rows of the chosen cameras; a one-line ValueError when there is nothing to train on."""
     rows = read_rows(config.data / "train", config.cameras)
     if not rows:
         raise ValueError(f"{config.data / 'train' / 'metadata.jsonl'}: no images of cameras {list(config.cameras)}")
     if config.max_images:
         rows = rows[: config.max_images]
-    test_rows = read_rows(config.data / "test", config.cameras)[: config.eval_images]
+    return rows, read_rows(config.data / "test", config.cameras)[: config.eval_images]
 
-    out = Path(config.out)
-    ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir else out / "checkpoint"
-    state_path = ckpt_dir / "state.pt"
-    state = torch.load(state_path, weights_only=False) if config.resume and state_path.exists() else None
+
+def _prepare(config: TrainConfig, device: str, rows: list[dict[str, Any]], test_rows: list[dict[str, Any]]) -> _Run:
+    """The model (resumed, fine-tuned from ``init_from`` or new), its data, optimiser and random state."""
+    state_path = _checkpoint_dir(config) / "state.pt"
+    state = _load_checkpoint(state_path) if config.resume and state_path.exists() else None
     model = load_model(config.init_from) if state is None and config.init_from is not None else None
     spec = spec_of(model) if model is not None else ModelSpec(**state["spec"]) if state else config.spec
     processor = build_processor(spec)
@@ -365,11 +413,23 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSumma
     model.to(device)
     aux.heads.to(device)
     model.train()
-
     log.info("vlm training: %d train / %d test images, %d params", len(rows), len(test_rows), count_parameters(model))
     examples = Examples(config.data / "train", rows, processor.image_processor, spec.image_size)
     test = Examples(config.data / "test", test_rows, processor.image_processor, spec.image_size) if test_rows else None
     batcher = Batcher(processor, spec)
+    optimizer, scheduler = _optimizer(config, model, aux)
+    rng, order_rng = random.Random(config.seed), np.random.default_rng(config.seed)
+    run = _Run(
+        config, device, spec, processor, model, aux, examples, test, batcher, optimizer, scheduler, rng, order_rng
+    )
+    if state:
+        _restore(run, state)
+    return run
+
+
+def _optimizer(config: TrainConfig, model: Any, aux: _Aux) -> tuple[Any, Any]:
+    """AdamW (weight decay on matrices other than embeddings, and on the auxiliary heads) and its schedule."""
+    import torch
 
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embed" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embed" not in n)]
@@ -381,92 +441,118 @@ def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSumma
         lr=config.lr,
         betas=(0.9, 0.98),
     )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
-    rng = random.Random(config.seed)
-    order_rng = np.random.default_rng(config.seed)
-    start = 0
-    if state:
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        rng.setstate(state["rng"])
-        order_rng.bit_generator.state = state["order_rng"]
-        torch.set_rng_state(state["torch_rng"])
-        start = int(state["step"])
-        log.info("vlm training: resumed at step %d from %s", start, state_path)
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_lambda(config))
 
-    order: list[int] = []
-    loss_avg = math.nan
-    eval_loss: float | None = None
 
-    def checkpoint(step: int) -> None:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = ckpt_dir / "state.pt.tmp"
-        torch.save(
-            {
-                "step": step,
-                "spec": spec.model_dump(),
-                "model": model.state_dict(),
-                "aux": aux.heads.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": rng.getstate(),
-                "order_rng": order_rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-            },
-            tmp,
+def _restore(run: _Run, state: dict[str, Any]) -> None:
+    """Continue where the checkpoint ``state`` left off: optimiser, schedule, random state and step."""
+    import torch
+
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    run.rng.setstate(state["rng"])
+    run.order_rng.bit_generator.state = state["order_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    run.start = int(state["step"])
+    log.info("vlm training: resumed at step %d from %s", run.start, run.state_path)
+
+
+def _save_checkpoint(run: _Run, step: int) -> None:
+    """The model, auxiliary heads, optimiser, schedule and random state after ``step`` steps, written atomically."""
+    import torch
+
+    run.state_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = run.state_path.with_name("state.pt.tmp")
+    torch.save(
+        {
+            "step": step,
+            "spec": run.spec.model_dump(),
+            "model": run.model.state_dict(),
+            "aux": run.aux.heads.state_dict(),
+            "optimizer": run.optimizer.state_dict(),
+            "scheduler": run.scheduler.state_dict(),
+            "rng": run.rng.getstate(),
+            "order_rng": run.order_rng.bit_generator.state,
+            "torch_rng": torch.get_rng_state(),
+        },
+        tmp,
+    )
+    tmp.replace(run.state_path)
+
+
+def _next_indices(run: _Run) -> list[int]:
+    """The next batch's example indices: through a fresh random permutation of the data each epoch."""
+    size = run.config.batch_size
+    if len(run.order) < size:
+        run.order.extend(run.order_rng.permutation(len(run.examples)).tolist())
+    idx, run.order = run.order[:size], run.order[size:]
+    return idx
+
+
+def _step(run: _Run) -> dict[str, float]:
+    """One optimiser step on the next batch; its metrics (loss, aux, loss_avg, lr)."""
+    import torch
+
+    config, device = run.config, run.device
+    b = run.batcher.batch(run.examples, _next_indices(run), run.rng if config.flip else None)
+    loss = _forward(run.model, b, device).loss
+    metrics = {"loss": float(loss.detach())}
+    if config.aux_weight > 0:
+        aux_loss = run.aux.loss(b["patch_colour"].to(device), b["patch_type"].to(device))
+        loss = loss + config.aux_weight * aux_loss
+        metrics["aux"] = float(aux_loss.detach())
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), config.clip)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.loss_avg = metrics["loss"] if math.isnan(run.loss_avg) else 0.95 * run.loss_avg + 0.05 * metrics["loss"]
+    return metrics | {"loss_avg": run.loss_avg, "lr": run.scheduler.get_last_lr()[0]}
+
+
+def _after_step(run: _Run, done: int, metrics: dict[str, float], progress: ProgressFn | None) -> None:
+    """Evaluation, logging, progress and checkpoint after ``done`` steps, each when it is due."""
+    config = run.config
+    if run.test is not None and (done % config.eval_every == 0 or done == config.steps):
+        run.eval_loss = evaluate(run.model, run.batcher, run.test, config.batch_size, run.device, config.eval_images)
+        metrics["eval_loss"] = run.eval_loss
+        log.info("vlm training: step %d eval loss %.4f", done, run.eval_loss)
+    if done % 50 == 0:
+        log.info(
+            "vlm training: step %d/%d %s", done, config.steps, " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
         )
-        tmp.replace(state_path)
+    if progress is not None:
+        progress(done, config.steps, metrics)
+    if done % config.checkpoint_every == 0 or done == config.steps:
+        _save_checkpoint(run, done)
 
-    for step in range(start, config.steps):
-        if len(order) < config.batch_size:
-            order.extend(order_rng.permutation(len(examples)).tolist())
-        idx, order = order[: config.batch_size], order[config.batch_size :]
-        b = batcher.batch(examples, idx, rng if config.flip else None)
-        out_ = model(
-            input_ids=b["input_ids"].to(device),
-            attention_mask=b["attention_mask"].to(device),
-            pixel_values=b["pixel_values"].to(device),
-            labels=b["labels"].to(device),
-        )
-        loss = out_.loss
-        metrics = {"loss": float(loss.detach())}
-        if config.aux_weight > 0:
-            aux_loss = aux.loss(b["patch_colour"].to(device), b["patch_type"].to(device))
-            loss = loss + config.aux_weight * aux_loss
-            metrics["aux"] = float(aux_loss.detach())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
-        optimizer.step()
-        scheduler.step()
-        loss_avg = metrics["loss"] if math.isnan(loss_avg) else 0.95 * loss_avg + 0.05 * metrics["loss"]
-        metrics |= {"loss_avg": loss_avg, "lr": scheduler.get_last_lr()[0]}
-        done = step + 1
-        if test is not None and (done % config.eval_every == 0 or done == config.steps):
-            eval_loss = evaluate(model, batcher, test, config.batch_size, device, config.eval_images)
-            metrics["eval_loss"] = eval_loss
-            log.info("vlm training: step %d eval loss %.4f", done, eval_loss)
-        if done % 50 == 0:
-            log.info(
-                "vlm training: step %d/%d %s", done, config.steps, " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-            )
-        if progress is not None:
-            progress(done, config.steps, metrics)
-        if done % config.checkpoint_every == 0 or done == config.steps:
-            checkpoint(done)
 
-    model.eval()
-    save(model, processor, out)
+def train(config: TrainConfig, progress: ProgressFn | None = None) -> TrainSummary:
+    """Train (or resume training) the compact VLM on ``config.data``; save it to ``config.out``.
+
+    Raises:
+        ValueError: no training images of the chosen cameras in ``config.data`` (one line naming the folder).
+    """
+    t0 = time.perf_counter()
+    device = _seed(config)
+    rows, test_rows = _read_data(config)
+    run = _prepare(config, device, rows, test_rows)
+    for step in range(run.start, config.steps):
+        metrics = _step(run)
+        _after_step(run, step + 1, metrics, progress)
+    run.model.eval()
+    out = Path(config.out)
+    save(run.model, run.processor, out)
     return TrainSummary(
         out=out,
         steps=config.steps,
-        start_step=start,
-        examples=(config.steps - start) * config.batch_size,
-        train_images=len(examples),
-        test_images=len(test) if test is not None else 0,
-        params=count_parameters(model),
-        train_loss=loss_avg,
-        eval_loss=eval_loss,
+        start_step=run.start,
+        examples=(config.steps - run.start) * config.batch_size,
+        train_images=len(run.examples),
+        test_images=len(run.test) if run.test is not None else 0,
+        params=count_parameters(run.model),
+        train_loss=run.loss_avg,
+        eval_loss=run.eval_loss,
         seconds=round(time.perf_counter() - t0, 1),
         device=device,
     )
