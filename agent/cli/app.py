@@ -18,7 +18,7 @@ from groundsight.perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_pe
 
 app = typer.Typer(
     help="groundsight: embodied agents that reason before they act.\n\n"
-    "Run a scenario: groundsight run scenarios/pick_place/red_block_in_blue_bowl.yaml\n\n"
+    "Run a scenario: groundsight run pick_place/red_block_in_blue_bowl (a packaged name, or a YAML file)\n\n"
     "Evaluate a suite: groundsight eval scenarios/ --seeds 20 --workers 2",
     no_args_is_help=True,
     add_completion=False,
@@ -37,6 +37,9 @@ STATUS_WORDS = {
 
 PERCEIVER_NAMES = ", ".join((*PERCEIVERS, *MORE_PERCEIVERS))
 """Every perceiver name ``--perception`` accepts, for help texts and errors."""
+
+SCENARIO_ARGUMENT = "or packaged names such as pick_place/red_block_in_blue_bowl (see `groundsight scenarios list`)"
+"""How a scenario argument's help says that packaged scenarios are accepted by name from any directory."""
 
 
 def bad_input(message: str) -> typer.Exit:

@@ -10,6 +10,8 @@ import typer
 from rich.table import Table
 
 from groundsight.agent.cli.app import (
+    PERCEIVER_NAMES,
+    SCENARIO_ARGUMENT,
     bad_input,
     check_backends,
     check_kg,
@@ -57,10 +59,12 @@ def _results_table(results: list[dict[str, Any]]) -> Table:
 
 
 def evaluate(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders (searched recursively).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help=f"Scenario files or folders (searched recursively), {SCENARIO_ARGUMENT}.")
+    ],
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per scenario.")] = 5,
     workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
-    perception: Annotated[str, typer.Option(help="Perceiver name.")] = "classical",
+    perception: Annotated[str, typer.Option(help=f"Perceiver name: {PERCEIVER_NAMES}.")] = "classical",
     reasoner: Annotated[str, typer.Option(help="Reasoner name.")] = "rules",
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/eval"),
     model: Annotated[
@@ -141,7 +145,9 @@ def _solver_table(results: list[dict[str, Any]]) -> Table:
 
 
 def solve(
-    paths: Annotated[list[Path], typer.Argument(help="Scenario files or folders (searched recursively).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help=f"Scenario files or folders (searched recursively), {SCENARIO_ARGUMENT}.")
+    ],
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per scenario.")] = 20,
     workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
     out: Annotated[Path, typer.Option(help="Output directory for solver.jsonl.")] = Path("runs/solve"),

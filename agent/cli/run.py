@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from groundsight.agent.cli.app import (
+    PERCEIVER_NAMES,
     STATUS_WORDS,
     bad_input,
     check_backends,
@@ -24,6 +25,13 @@ from groundsight.agent.cli.app import (
 from groundsight.agent.loop.runner import RunConfig, Summary, resume_run, run_episode
 from groundsight.agent.recording import record_target, write_recordings
 from groundsight.agent.tasks.scenario import ScenarioError
+
+PERCEPTION_HELP = (
+    "Perceiver: classical (OpenCV on RGB-D), oracle (simulator truth), vlm (the shipped compact VLM, or --model),"
+    " detector (OWLv2, needs --model) or noisy:<inner> (injects hallucinations at --noise)."
+    f" Names: {PERCEIVER_NAMES}."
+)
+"""``run --perception``'s help: every perceiver name, from the perceivers package itself."""
 
 StepPrinter = Callable[[int, str, dict[str, Any]], None]
 """What the runner calls after every graph step: ``(step index, node name, the node's state update)``."""
@@ -125,11 +133,14 @@ def write_recordings_or_exit(
 
 
 def run(
-    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file (not with --resume).")] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Scenario YAML file or packaged name, e.g. pick_place/red_block_in_blue_bowl (not with --resume)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
-    perception: Annotated[
-        str, typer.Option(help="Perceiver: classical (OpenCV on RGB-D) or oracle (truth).")
-    ] = "classical",
+    perception: Annotated[str, typer.Option(help=PERCEPTION_HELP)] = "classical",
     reasoner: Annotated[
         str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner) or llm (a chat model, verified).")
     ] = "rules",

@@ -37,7 +37,7 @@ def tools_list(tools: Annotated[list[str] | None, typer.Option(help="Extra tools
 
 @tools_app.command("call")
 def tools_call(
-    scenario: Annotated[Path, typer.Argument(help="Scenario whose scene the tool looks at.")],
+    scenario: Annotated[Path, typer.Argument(help="Scenario (file or packaged name) whose scene the tool looks at.")],
     name: Annotated[str, typer.Argument(help="Tool name (see `groundsight tools list`).")],
     args: Annotated[list[str] | None, typer.Argument(help="Arguments as key=value.")] = None,
     seed: Annotated[int, typer.Option(help="Scene seed.")] = 0,
@@ -47,7 +47,7 @@ def tools_call(
 ) -> None:
     """Call one tool on one look at a scenario's scene and print its result.
 
-    Example: groundsight tools call scenarios/pick_place/red_block_in_blue_bowl.yaml distance a=red_block b=blue_bowl
+    Example: groundsight tools call pick_place/red_block_in_blue_bowl distance a=red_block b=blue_bowl
     """
     spec = load_or_exit(scenario)
     check_backends(perception, "rules")

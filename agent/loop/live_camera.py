@@ -25,6 +25,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -60,6 +61,9 @@ def camera_perceiver(name: str) -> Perceiver:
 
 VIDEO_FPS = 10.0
 """Frame rate written into ``annotated.mp4``."""
+
+Triple = tuple[str, str, str]
+"""One scene-graph relation: ``(subject id, relation, object id)``."""
 
 
 class CameraSummary(BaseModel):
@@ -119,7 +123,7 @@ class _Annotator:
 
 
 def ground(
-    instruction: str, percept: Percept, relations: list[tuple[str, str, str]], frame: Frame, kb: KnowledgeBase
+    instruction: str, percept: Percept, relations: list[Triple], frame: Frame, kb: KnowledgeBase
 ) -> tuple[list[str], str, str | None]:
     """Ground ``instruction`` on ``percept``: ``(plan step texts, plan line, failed check name or None)``."""
     kb.set_scene(percept.objects, relations)
@@ -133,6 +137,111 @@ def ground(
     if not steps:
         return [], "plan: nothing to do -- the goal already holds", None
     return steps, "plan: " + " -> ".join(steps) + " (not executed)", None
+
+
+@dataclass
+class _Tally:
+    """What the frame loop has done so far: counts, why it stopped, and the newest perceived frame."""
+
+    frames: int = 0
+    perceived: int = 0
+    status: str = "ended"
+    reason: str = "end of stream"
+    last: tuple[Percept, list[Triple], Frame] | None = None
+    errors_seen: set[str] = field(default_factory=set)
+
+    def final_reason(self) -> str:
+        """Why the run stopped, plus the first perception error when no frame at all was perceived."""
+        if self.errors_seen and self.perceived == 0:
+            return f"{self.reason}; no frame perceived: {min(self.errors_seen)}"
+        return self.reason
+
+
+def _read_frame(source: CameraSource, tally: _Tally) -> Frame | None:
+    """The next frame, or None when the source ended or failed (why is recorded in ``tally``)."""
+    try:
+        return source.read()
+    except EndOfStream as exc:
+        tally.status, tally.reason = "ended", str(exc)
+    except CameraError as exc:
+        tally.status, tally.reason = "camera_error", str(exc)
+        log.warning("camera stopped: %s", exc)
+    return None
+
+
+def _perceive_frame(
+    perceiver: Perceiver, tracker: Tracker | None, frame: Frame, tally: _Tally
+) -> tuple[Percept | None, list[Triple], str | None]:
+    """``(percept, relations, error)`` of one frame (fused over time with ``tracker``); a perception error is
+    returned as text and logged once per distinct message."""
+    percept: Percept | None = None
+    try:
+        percept = perceiver.perceive([frame])
+        if tracker is not None:
+            tracker.update(percept)
+            percept = tracker.percept()
+        relations = relation_triples(build_scene_graph(percept.objects))
+    except PerceptionError as exc:
+        error = str(exc)
+        if error not in tally.errors_seen:
+            tally.errors_seen.add(error)
+            log.warning("frame %d not perceived: %s", tally.frames, error)
+        return percept, [], error
+    tally.perceived += 1
+    tally.last = (percept, relations, frame)
+    return percept, relations, None
+
+
+def _scene_record(
+    index: int, frame: Frame, percept: Percept | None, relations: list[Triple], error: str | None
+) -> dict[str, object]:
+    """One line of ``scene_graph.jsonl``."""
+    return {
+        "frame": index,
+        "t": frame.t,
+        "camera": frame.camera,
+        "objects": [o.model_dump(mode="json") for o in percept.objects] if percept else [],
+        "relations": [list(r) for r in relations],
+        "error": error,
+    }
+
+
+def _perceive_stream(
+    source: CameraSource,
+    perceiver: Perceiver,
+    tracker: Tracker | None,
+    out: Path,
+    annotator: _Annotator,
+    max_frames: int | None,
+    on_frame: Callable[[int, Frame, Percept | None, float], None] | None,
+) -> _Tally:
+    """Read, perceive, record and annotate frames until the source stops or ``max_frames`` were read."""
+    tally = _Tally()
+    start = time.perf_counter()
+    with open(out / "scene_graph.jsonl", "w", encoding="utf-8") as fh:
+        while max_frames is None or tally.frames < max_frames:
+            frame = _read_frame(source, tally)
+            if frame is None:
+                break
+            percept, relations, error = _perceive_frame(perceiver, tracker, frame, tally)
+            fh.write(json.dumps(_scene_record(tally.frames, frame, percept, relations, error)) + "\n")
+            annotator.write(frame, percept, error)
+            tally.frames += 1
+            if on_frame is not None:
+                on_frame(tally.frames - 1, frame, percept, tally.frames / max(time.perf_counter() - start, 1e-9))
+        else:
+            tally.status, tally.reason = "max_frames", f"stopped after --max-frames {max_frames}"
+    return tally
+
+
+def _ground_newest(summary: CameraSummary, instruction: str, last: tuple[Percept, list[Triple], Frame] | None) -> None:
+    """Fill the summary's plan fields by grounding ``instruction`` on the newest perceived frame."""
+    if last is None:
+        summary.plan_line = "plan: none -- no frame was perceived, nothing to ground the instruction on"
+        summary.failed_check = "no_percept"
+        return
+    steps, line, failed = ground(instruction, *last, kb=KnowledgeBase())
+    summary.plan, summary.plan_line, summary.failed_check = steps, line, failed
 
 
 def run_camera(
@@ -171,78 +280,28 @@ def run_camera(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     annotator = _Annotator(out / "annotated.mp4")
-    frames = perceived = 0
-    status, reason = "ended", "end of stream"
-    last: tuple[Percept, list[tuple[str, str, str]], Frame] | None = None
-    errors_seen: set[str] = set()
     tracker = Tracker(tracker_config) if fuse else None
     start = time.perf_counter()
     try:
-        with open(out / "scene_graph.jsonl", "w", encoding="utf-8") as fh:
-            while max_frames is None or frames < max_frames:
-                try:
-                    frame = source.read()
-                except EndOfStream as exc:
-                    status, reason = "ended", str(exc)
-                    break
-                except CameraError as exc:
-                    status, reason = "camera_error", str(exc)
-                    log.warning("camera stopped: %s", exc)
-                    break
-                percept: Percept | None = None
-                relations: list[tuple[str, str, str]] = []
-                error: str | None = None
-                try:
-                    percept = perceiver.perceive([frame])
-                    if tracker is not None:
-                        tracker.update(percept)
-                        percept = tracker.percept()
-                    relations = relation_triples(build_scene_graph(percept.objects))
-                    perceived += 1
-                    last = (percept, relations, frame)
-                except PerceptionError as exc:
-                    error = str(exc)
-                    if error not in errors_seen:
-                        errors_seen.add(error)
-                        log.warning("frame %d not perceived: %s", frames, error)
-                record = {
-                    "frame": frames,
-                    "t": frame.t,
-                    "camera": frame.camera,
-                    "objects": [o.model_dump(mode="json") for o in percept.objects] if percept else [],
-                    "relations": [list(r) for r in relations],
-                    "error": error,
-                }
-                fh.write(json.dumps(record) + "\n")
-                annotator.write(frame, percept, error)
-                frames += 1
-                if on_frame is not None:
-                    on_frame(frames - 1, frame, percept, frames / max(time.perf_counter() - start, 1e-9))
-            else:
-                status, reason = "max_frames", f"stopped after --max-frames {max_frames}"
+        tally = _perceive_stream(source, perceiver, tracker, out, annotator, max_frames, on_frame)
     finally:
         annotator.close()
     wall = time.perf_counter() - start
     summary = CameraSummary(
         source=getattr(source, "name", str(source)),
         perception=perceiver.name,
-        frames=frames,
-        perceived_frames=perceived,
-        status=status,  # type: ignore[arg-type]
-        reason=reason if not (errors_seen and perceived == 0) else f"{reason}; no frame perceived: {min(errors_seen)}",
-        fps=frames / wall if wall > 0 else 0.0,
+        frames=tally.frames,
+        perceived_frames=tally.perceived,
+        status=tally.status,  # type: ignore[arg-type]
+        reason=tally.final_reason(),
+        fps=tally.frames / wall if wall > 0 else 0.0,
         wall_time_s=wall,
-        objects_last=[o.id for o in last[0].objects] if last else [],
+        objects_last=[o.id for o in tally.last[0].objects] if tally.last else [],
         instruction=instruction,
         outputs=[str(out / "scene_graph.jsonl"), str(out / "annotated.mp4")],
         fused=fuse,
     )
     if instruction:
-        if last is None:
-            summary.plan_line = "plan: none -- no frame was perceived, nothing to ground the instruction on"
-            summary.failed_check = "no_percept"
-        else:
-            steps, line, failed = ground(instruction, *last, kb=KnowledgeBase())
-            summary.plan, summary.plan_line, summary.failed_check = steps, line, failed
+        _ground_newest(summary, instruction, tally.last)
     (out / "summary.json").write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return summary

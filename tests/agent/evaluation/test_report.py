@@ -267,7 +267,7 @@ def test_hallucination_table_counts_injections_by_kind(tmp_path: Path):
 
 
 def test_large_evals_show_frames_only_for_failed_episodes(eval_dir: Path, tmp_path: Path, monkeypatch):
-    import groundsight.agent.evaluation.report as report
+    import groundsight.agent.evaluation.report.html_page as html_page
 
     out = tmp_path / "eval"
     shutil.copytree(eval_dir, out)
@@ -275,7 +275,20 @@ def test_large_evals_show_frames_only_for_failed_episodes(eval_dir: Path, tmp_pa
     run = out / row["scenario"] / f"seed{row['seed']}"
     (run / "frames").mkdir(exist_ok=True)
     Image.new("RGB", (320, 240), (200, 30, 30)).save(run / "frames" / "extra.jpg")
-    monkeypatch.setattr(report, "FRAMES_ONLY_FAILED_ABOVE", 1)
+    monkeypatch.setattr(html_page, "FRAMES_ONLY_FAILED_ABOVE", 1)
     html = render_reports(out)[1].read_text(encoding="utf-8")
     assert "frames are shown only for those that did not pass" in html
     assert '<img class="frame"' not in html and "not embedded (episode passed)" in html
+
+
+def test_html_page_is_filled_from_the_packaged_templates(eval_dir: Path, tmp_path: Path) -> None:
+    from importlib import resources
+
+    out = tmp_path / "eval"
+    shutil.copytree(eval_dir, out)
+    html = render_reports(out)[1].read_text(encoding="utf-8")
+    templates = resources.files("groundsight.agent.evaluation.report") / "templates"
+    css = (templates / "report.css").read_text(encoding="utf-8")
+    assert css.strip() and f"<style>\n{css}</style>" in html
+    assert "$" not in html.split("<style>", 1)[0] and "$episodes" not in html and "$tables" not in html
+    assert html.rstrip().endswith("</section></body></html>")
