@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="folder for run directories and results.json")
     args = parser.parse_args(argv)
     rows = []
-    for path in sorted(FAMILY.glob("*.yaml")):
-        scenario = load_scenario(path)
-        for seed in range(args.seeds):
+    scenarios = [(path, load_scenario(path)) for path in sorted(FAMILY.glob("*.yaml"))]
+    for seed in range(args.seeds):  # seed by seed, so that a partial run covers every scenario
+        for path, scenario in scenarios:
             started = time.perf_counter()
             out = args.out / f"{path.stem}-{seed}" if args.out is not None else None
             result = run_scenario_with_suction(scenario, seed, out=out)

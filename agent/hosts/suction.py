@@ -30,6 +30,9 @@ TIP = 0.048
 """Distance (m) from the last link's frame to the cup at its tip, along the link's z axis."""
 DOWN = p.getQuaternionFromEuler((0.0, np.pi, 0.0))
 """The tool pointing straight down."""
+SUCTION_BASE: Vec3 = (-0.05, 0.0, 0.0)
+"""Where :func:`run_scenario_with_suction` stands the arm: 5 cm behind the Panda's base, so that the iiwa, which
+cannot fold close enough to its base with the tool down, reaches the whole table area (x 0.32-0.70 m)."""
 READY = [0.0, 0.6, 0.0, -1.4, 0.0, 1.1, 0.0]
 """Joint angles the inverse kinematics prefers (elbow up, wrist over the table)."""
 
@@ -190,7 +193,7 @@ def run_scenario_with_suction(scenario: Any, seed: int = 0, out: str | Path | No
     world = build_world(scenario, np.random.default_rng(seed))
     try:
         p.removeBody(world.robot.body, physicsClientId=world.client)
-        arm = SuctionArm(world.client, step=world.step, fixtures=(world.table,))
+        arm = SuctionArm(world.client, base=SUCTION_BASE, step=world.step, fixtures=(world.table,))
         arm.home()
         initial = world.truth_by_id()
 
