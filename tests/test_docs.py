@@ -250,6 +250,13 @@ def test_python_examples_import_the_groundsight_namespace(page: Path) -> None:
     assert bare_imports(page.read_text(encoding="utf-8")) == []
 
 
+def test_every_benchmark_script_is_listed() -> None:
+    """docs/benchmarks.md names every benchmarks/NAME.py with the command that runs it."""
+    listed = set(BENCHMARK_MODULE.findall((ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")))
+    scripts = {path.stem for path in (ROOT / "benchmarks").glob("*.py") if path.stem != "__init__"}
+    assert scripts - listed == set()
+
+
 def test_the_architecture_page_draws_the_compiled_graph() -> None:
     """The Mermaid diagram of docs/architecture.md is docs/graph.mmd (which tests/agent/loop/test_graph.py holds
     equal to the compiled graph): regenerate one, paste it into the other."""
