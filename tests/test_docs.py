@@ -265,6 +265,13 @@ def test_the_architecture_page_draws_the_compiled_graph() -> None:
     assert drawn == [(ROOT / "docs" / "graph.mmd").read_text(encoding="utf-8").rstrip("\n")]
 
 
+def test_the_readme_shows_what_make_demo_runs() -> None:
+    """The command echoed in the README's make demo output is the Makefile's demo recipe."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^demo:.*\n\t(.+)$", makefile, re.M).group(1).replace("$(BIN)", ".venv/bin")
+    assert f"$ make demo\n{recipe}\n" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
 def test_the_readme_shows_commands() -> None:
     """The command check has something to check (the parser finds the README's commands)."""
     shown = shown_commands((ROOT / "README.md").read_text(encoding="utf-8"))
