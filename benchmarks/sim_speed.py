@@ -17,7 +17,8 @@ Measures, all headless (PyBullet DIRECT, CPU):
    (``action_space.sample()``, seeded) for both: resets/s, env steps/s and physics steps/s. One env step
    of ours is a whole skill (hundreds of physics steps at 1/240 s, or none for an invalid action) and
    renders a 320x240 RGB-D observation; one of panda-gym's is 1/25 s of control, ``n_substeps`` = 20
-   physics steps at 1/500 s, with a state-vector observation. panda-gym is not a dependency of
+   physics steps at 1/500 s, with a state-vector observation. Ours is also run with ``render_mode=None`` (a
+   state observation, no camera image), the mode comparable to panda-gym's. panda-gym is not a dependency of
    groundsight: ``pip install panda-gym`` to include it; without it that part is skipped with a note.
 
 Prints rich tables as it goes and, at the end, one Markdown document with every figure (also written to
@@ -462,8 +463,9 @@ def measure_env(
 ) -> EnvRates:
     """Resets/s, env steps/s and physics steps/s of a gymnasium env under random (seeded) actions.
 
-    ``sample`` defaults to ``env.action_space.sample()``; ``new_world_per_reset``: the env builds a new world
-    (whose step count starts at 0) on every reset, so a reset's physics is the count right after it.
+    ``sample`` defaults to ``env.action_space.sample()``; ``new_world_per_reset``: the env's step count starts
+    at 0 on every reset (a new world, or ours, which reuses its world and zeroes its clock), so a reset's physics is
+    the count right after it.
     """
     env.action_space.seed(seed)
     draw: Sampler = sample or (lambda info: env.action_space.sample())
@@ -522,12 +524,14 @@ def valid_index_sampler(seed: int) -> Sampler:
     return sample
 
 
-def bench_ours(resets: int, steps: int, seed: int, valid_only: bool = False) -> EnvRates:
+def bench_ours(
+    resets: int, steps: int, seed: int, valid_only: bool = False, render_mode: str | None = "rgb_array"
+) -> EnvRates:
     import gymnasium as gym
 
     import groundsight.agent  # noqa: F401 - registers groundsight/Tabletop-v0
 
-    env = gym.make(OUR_ENV_ID)
+    env = gym.make(OUR_ENV_ID, render_mode=render_mode)
     try:
         u = env.unwrapped
         return measure_env(
@@ -591,9 +595,14 @@ def bench_panda(resets: int, steps: int, seed: int) -> tuple[EnvRates, int]:
             env.close()
 
 
-def bench_versus(our_resets: int, our_steps: int, pg_resets: int, pg_steps: int, seed: int, console) -> Section:
+def bench_versus(
+    our_resets: int, our_steps: int, pg_resets: int, pg_steps: int, seed: int, console, state_resets: int | None = None
+) -> Section:
     ours = bench_ours(our_resets, our_steps, seed)
     valid = bench_ours(max(1, our_resets // 4), our_steps, seed, valid_only=True)
+    n_state = state_resets or pg_resets
+    state = bench_ours(n_state, our_steps, seed, render_mode=None)
+    state_valid = bench_ours(n_state, our_steps, seed, valid_only=True, render_mode=None)
     panda: EnvRates | None = None
     n_substeps = None
     note = None
@@ -609,51 +618,40 @@ def bench_versus(our_resets: int, our_steps: int, pg_resets: int, pg_steps: int,
     pg_name = f"panda-gym {version('panda-gym')} {PANDA_ENV_ID}" if panda else "panda-gym"
     section = Section(
         f"Gymnasium env vs panda-gym, random actions, one process: ours = {OUR_ENV_ID}",
-        ["figure", "ours: sample()", "ours: valid indices", pg_name, "ours / panda-gym", "ours valid / panda-gym"],
+        [
+            "figure",
+            "ours: sample()",
+            "ours: valid indices",
+            "ours, render off: sample()",
+            "ours, render off: valid",
+            pg_name,
+            "ours / panda-gym",
+            "ours valid / panda-gym",
+            "render off / panda-gym",
+            "render off valid / panda-gym",
+        ],
     )
+    runs = (ours, valid, state, state_valid)
 
-    def row(label: str, a: float, v: float, b: float | None, digits: int = 1, show_ratio: bool = True) -> None:
-        ra, rv = (ratio(a, b), ratio(v, b)) if show_ratio else (None, None)
-        section.rows.append([label, fmt(a, digits), fmt(v, digits), fmt(b, digits), fmt(ra, 4), fmt(rv, 4)])
+    def row(label: str, field_: str, b: float | None, digits: int = 1, show_ratio: bool = True, scale=1.0) -> None:
+        values = [getattr(r, field_) * scale for r in runs]
+        ratios = [ratio(v, b) if show_ratio else None for v in values]
+        section.rows.append([label, *(fmt(v, digits) for v in values), fmt(b, digits), *(fmt(r, 4) for r in ratios)])
 
     pg = panda
-    row("resets / s", ours.resets_per_s, valid.resets_per_s, pg and pg.resets_per_s, 2)
-    row("env steps / s", ours.steps_per_s, valid.steps_per_s, pg and pg.steps_per_s, 2)
-    row("physics steps / s during env steps", ours.physics_per_s, valid.physics_per_s, pg and pg.physics_per_s, 0)
+    row("resets / s", "resets_per_s", pg and pg.resets_per_s, 2)
+    row("env steps / s", "steps_per_s", pg and pg.steps_per_s, 2)
+    row("physics steps / s during env steps", "physics_per_s", pg and pg.physics_per_s, 0)
+    row("simulated s / wall s during env steps", "sim_s_per_wall_s", pg and pg.sim_s_per_wall_s, 2)
     row(
-        "simulated s / wall s during env steps",
-        ours.sim_s_per_wall_s,
-        valid.sim_s_per_wall_s,
-        pg and pg.sim_s_per_wall_s,
-        2,
+        "physics steps / s, bare stepSimulation in the env's scene", "raw_physics_per_s", pg and pg.raw_physics_per_s, 0
     )
-    row(
-        "physics steps / s, bare stepSimulation in the env's scene",
-        ours.raw_physics_per_s,
-        valid.raw_physics_per_s,
-        pg and pg.raw_physics_per_s,
-        0,
-    )
-    row(
-        "physics steps / env step (mean)",
-        ours.physics_per_step,
-        valid.physics_per_step,
-        pg and pg.physics_per_step,
-        1,
-        False,
-    )
-    row("physics steps / reset (mean)", ours.reset_physics, valid.reset_physics, pg and pg.reset_physics, 0, False)
-    row(
-        "physics step (simulated ms)",
-        ours.physics_dt * 1000,
-        valid.physics_dt * 1000,
-        pg and pg.physics_dt * 1000,
-        3,
-        False,
-    )
+    row("physics steps / env step (mean)", "physics_per_step", pg and pg.physics_per_step, 1, False)
+    row("physics steps / reset (mean)", "reset_physics", pg and pg.reset_physics, 0, False)
+    row("physics step (simulated ms)", "physics_dt", pg and pg.physics_dt * 1000, 3, False, scale=1000)
     section.notes.append(
         f"counts: ours sample() {ours.resets} resets / {ours.env_steps} env steps; ours valid {valid.resets} resets / "
-        f"{valid.env_steps} env steps"
+        f"{valid.env_steps} env steps; render off {state.resets} resets / {state.env_steps} env steps each"
         + (f"; panda-gym {pg.resets} resets / {pg.env_steps} env steps" if pg else "")
         + f"; seeded with {seed}; an episode that ends is reset (not timed); default scenario "
         "pick_place/red_block_in_blue_bowl"
@@ -662,7 +660,9 @@ def bench_versus(our_resets: int, our_steps: int, pg_resets: int, pg_steps: int,
         "ours: one env step = one skill (pick / place_in / place_on / home) + a 320x240 TinyRenderer RGB-D "
         "observation; sample() draws object indices 0-7, most of which name no object in a 2-3 object scene and "
         "cost no physics, like a place with nothing held; 'valid indices' draws skills uniformly on objects that "
-        "exist; a reset builds a new World, places and settles the objects and renders"
+        "exist; a reset reuses the env's World (restores its saved state, re-poses and recolours pooled bodies, no "
+        "physics) and renders; 'render off' is render_mode=None: a state observation (robot and object rows), no "
+        "camera image at reset or step"
     )
     if pg:
         section.notes.append(
@@ -777,7 +777,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sec.print(console)
         sections.append(sec)
         for r in sec.rows[:3]:
-            summary[f"{r[0]}: ours (sample / valid) vs panda-gym"] = f"{r[1]} / {r[2]} vs {r[3]}: {r[4]} / {r[5]}"
+            summary[f"{r[0]}: ours (sample / valid; render off: sample / valid) vs panda-gym"] = (
+                f"{r[1]} / {r[2]}; {r[3]} / {r[4]} vs {r[5]}: {r[6]} / {r[7]}; {r[8]} / {r[9]}"
+            )
 
     elapsed = time.perf_counter() - started
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"

@@ -14,6 +14,7 @@ Graspable sizes (ball, cylinder, mug) stay within 7 cm across, the Panda gripper
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -190,6 +191,46 @@ def _rotation(quaternion: tuple[float, float, float, float] | list[float]) -> np
     return np.asarray(p.getMatrixFromQuaternion(quaternion), dtype=np.float64).reshape(3, 3)
 
 
+@dataclass(frozen=True)
+class _PartArrays:
+    """An object's parts as arrays in its own frame, for bounding it at any pose in a few numpy operations."""
+
+    box_corners: np.ndarray
+    """(8 * boxes, 3): every corner of every box part."""
+    cylinder_centres: np.ndarray
+    cylinder_axes: np.ndarray
+    cylinder_radii: np.ndarray
+    cylinder_half_lengths: np.ndarray
+    sphere_centres: np.ndarray
+    sphere_radii: np.ndarray
+
+
+_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
+
+
+@functools.cache
+def _part_arrays(obj_type: str, size: str) -> _PartArrays:
+    """The parts of a type and size as :class:`_PartArrays` (cached)."""
+    corners, cylinders, spheres = [], [], []
+    for geom, kw, pos, orn in _parts(obj_type, dimensions(obj_type, size)):
+        rot, centre = _rotation(orn), np.asarray(pos, dtype=np.float64)
+        if geom == p.GEOM_BOX:
+            corners.append(centre + (_SIGNS * np.asarray(kw["halfExtents"], dtype=np.float64)) @ rot.T)
+        elif geom == p.GEOM_CYLINDER:
+            cylinders.append((centre, rot[:, 2], kw["radius"], kw["length"] / 2))
+        else:
+            spheres.append((centre, kw["radius"]))
+    return _PartArrays(
+        box_corners=np.concatenate(corners) if corners else np.zeros((0, 3)),
+        cylinder_centres=np.asarray([c[0] for c in cylinders], dtype=np.float64).reshape(-1, 3),
+        cylinder_axes=np.asarray([c[1] for c in cylinders], dtype=np.float64).reshape(-1, 3),
+        cylinder_radii=np.asarray([c[2] for c in cylinders], dtype=np.float64).reshape(-1, 1),
+        cylinder_half_lengths=np.asarray([c[3] for c in cylinders], dtype=np.float64).reshape(-1, 1),
+        sphere_centres=np.asarray([s[0] for s in spheres], dtype=np.float64).reshape(-1, 3),
+        sphere_radii=np.asarray([s[1] for s in spheres], dtype=np.float64).reshape(-1, 1),
+    )
+
+
 def world_aabb(
     obj_type: str,
     size: str,
@@ -200,25 +241,26 @@ def world_aabb(
 
     Unlike ``pybullet.getAABB``, which bounds a turned cylinder by a turned box (up to 41 % too wide at
     45 deg), this box is tight for every orientation: boxes by their corners, cylinders and spheres
-    analytically.
+    analytically. The parts are bounded all at once (:func:`_part_arrays`), so that a scene's truth stays cheap.
     """
     rot = _rotation(orientation)
+    parts = _part_arrays(obj_type, size)
+    boxes: list[np.ndarray] = []  # per geometry type: (n, 3) lower and upper bounds, stacked
+    if len(parts.box_corners):
+        boxes.append(parts.box_corners @ rot.T)
+    if len(parts.cylinder_centres):
+        centres = parts.cylinder_centres @ rot.T
+        axes = parts.cylinder_axes @ rot.T
+        half = np.abs(axes) * parts.cylinder_half_lengths + parts.cylinder_radii * np.sqrt(
+            np.clip(1.0 - axes * axes, 0.0, 1.0)
+        )
+        boxes += [centres - half, centres + half]
+    if len(parts.sphere_centres):
+        centres = parts.sphere_centres @ rot.T
+        boxes += [centres - parts.sphere_radii, centres + parts.sphere_radii]
+    points = boxes[0] if len(boxes) == 1 else np.concatenate(boxes)
     origin = np.asarray(position, dtype=np.float64)
-    lo = np.full(3, np.inf)
-    hi = np.full(3, -np.inf)
-    for geom, kw, pos, orn in _parts(obj_type, dimensions(obj_type, size)):
-        centre = origin + rot @ np.asarray(pos, dtype=np.float64)
-        r = rot @ _rotation(orn)
-        if geom == p.GEOM_BOX:
-            half = np.abs(r) @ np.asarray(kw["halfExtents"], dtype=np.float64)
-        elif geom == p.GEOM_CYLINDER:
-            axis = r[:, 2]
-            half = np.abs(axis) * kw["length"] / 2 + kw["radius"] * np.sqrt(np.clip(1.0 - axis**2, 0.0, 1.0))
-        else:  # sphere
-            half = np.full(3, kw["radius"])
-        lo = np.minimum(lo, centre - half)
-        hi = np.maximum(hi, centre + half)
-    return lo, hi
+    return origin + points.min(axis=0), origin + points.max(axis=0)
 
 
 def create_body(spec: ObjectSpec, client: int) -> int:

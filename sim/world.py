@@ -5,13 +5,23 @@ from __future__ import annotations
 import logging
 import os
 import pkgutil
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import pybullet as p
 import pybullet_data
 
-from groundsight.sim.bodies import ObjectSpec, create_body, inertial_offset, set_pose, world_aabb
+from groundsight.sim.bodies import (
+    COLORS,
+    OBJECT_TYPES,
+    SIZES,
+    ObjectSpec,
+    create_body,
+    inertial_offset,
+    set_pose,
+    world_aabb,
+)
 from groundsight.sim.camera import CameraConfig, CameraJitter, SimCamera, camera_config, with_jitter
 from groundsight.sim.panda import PandaRobot
 from groundsight.sim.truth import ObjectTruth
@@ -22,6 +32,10 @@ TIME_STEP = 1.0 / 240.0
 TABLE_COLOR = (0.32, 0.30, 0.28, 1.0)
 TABLE_HALF_EXTENTS = (0.6, 0.75, 0.02)
 TABLE_CENTRE = (0.4, 0.0, -0.02)
+PARK_Z = -20.0
+"""Pooled bodies not in use wait this far below the table top: beyond every camera's far plane, out of reach."""
+PARK_SPACING = 1.0
+"""Parked bodies are this far apart (metres), so that they never touch while they fall."""
 
 
 class World:
@@ -176,3 +190,107 @@ class World:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def park_position(slot: int) -> tuple[float, float, float]:
+    """Where the ``slot``-th parked body of a :class:`BodyPool` waits (a grid far below the table)."""
+    return (2.0 + PARK_SPACING * (slot % 16), PARK_SPACING * (slot // 16), PARK_Z)
+
+
+def _pool_order(key: tuple[str, str]) -> tuple[int, int]:
+    return OBJECT_TYPES.index(key[0]), SIZES.index(key[1])
+
+
+class BodyPool:
+    """Object bodies of one :class:`World`, kept and reused across episodes instead of being rebuilt.
+
+    There are as many bodies per (type, size) as the largest scene so far needed. :meth:`place` makes a scene
+    out of them: it restores the physics state saved when the pool was built (``pybullet.restoreState``: every
+    body parked far below the table at rest, the arm at home, no contact points, so no warm-starting from the
+    previous episode), then puts the scene's bodies where their specs say, resting on the table top (z = 0),
+    in their colours. Nothing is stepped, so the scene is a function of the specs alone: bit for bit the same
+    after any history as in a new world.
+
+    When a scene needs more bodies than the pool has, the pool is rebuilt: every pooled body is removed (last
+    first) and all are created again in a canonical (type, size) order, so that the bodies a scene uses are
+    created in the same relative order as in a new world with a pool built for that scene alone.
+    """
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.bodies: dict[tuple[str, str], list[int]] = {}
+        """Pooled body ids per (type, size), in creation order."""
+        # Collision pairs are processed sorted by their bodies' broadphase ids, not in the pair cache's order
+        # (which depends on which pairs came and went before).
+        p.setPhysicsEngineParameter(deterministicOverlappingPairs=1, physicsClientId=world.client)
+        self._colors: dict[int, str] = {}
+        self._state: int | None = None
+
+    def _covers(self, need: Counter) -> bool:
+        return self._state is not None and all(len(self.bodies.get(k, ())) >= n for k, n in need.items())
+
+    def _rebuild(self, counts: dict[tuple[str, str], int]) -> None:
+        client = self.world.client
+        for body in sorted((b for bodies in self.bodies.values() for b in bodies), reverse=True):
+            p.removeBody(body, physicsClientId=client)
+        self.bodies, self._colors = {}, {}
+        color = next(iter(COLORS))
+        slot = 0
+        for key in sorted(counts, key=_pool_order):
+            for k in range(counts[key]):
+                spec = ObjectSpec(id=f"pool/{key[0]}/{key[1]}/{k}", type=key[0], color=color, size=key[1])
+                body = create_body(spec, client)
+                p.changeDynamics(body, -1, activationState=p.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=client)
+                set_pose(body, spec, park_position(slot), 0.0, client)
+                self.bodies.setdefault(key, []).append(body)
+                self._colors[body] = color
+                slot += 1
+        p.changeDynamics(
+            self.world.robot.body, -1, activationState=p.ACTIVATION_STATE_DISABLE_SLEEPING, physicsClientId=client
+        )
+        self.world.robot.reset()
+        p.performCollisionDetection(physicsClientId=client)
+        if self._state is not None:
+            p.removeState(self._state, physicsClientId=client)
+        self._state = p.saveState(physicsClientId=client)
+
+    def place(self, specs: Sequence[ObjectSpec]) -> None:
+        """Make ``specs`` the world's objects (``world.bodies`` in this order), resting on the table, no physics."""
+        ids = [s.id for s in specs]
+        if len(set(ids)) < len(ids):
+            raise ValueError(f"duplicate object ids in {ids}")
+        need = Counter((s.type, s.size) for s in specs)
+        if not self._covers(need):
+            keys = set(self.bodies) | set(need)
+            self._rebuild({k: max(len(self.bodies.get(k, ())), need.get(k, 0)) for k in keys})
+        client, world = self.world.client, self.world
+        p.restoreState(self._state, physicsClientId=client)
+        world.robot.reset()
+        world.bodies, world.specs = {}, {}
+        used: Counter = Counter()
+        for spec in specs:
+            key = (spec.type, spec.size)
+            body = self.bodies[key][used[key]]
+            used[key] += 1
+            if self._colors[body] != spec.color:
+                p.changeVisualShape(body, -1, rgbaColor=[*COLORS[spec.color], 1.0], physicsClientId=client)
+                self._colors[body] = spec.color
+            set_pose(body, spec, (spec.x, spec.y, 0.0), spec.yaw, client)
+            world.bodies[spec.id] = body
+            world.specs[spec.id] = spec
+        self._forget_contacts()
+        world.steps = 0
+
+    def _forget_contacts(self) -> None:
+        """Drop every collision pair (and its contact cache) of the pooled bodies and the arm's links.
+
+        Setting a collision filter makes PyBullet re-insert the body into the broadphase: its pairs and their
+        persistent manifolds go, and the next step finds contacts afresh, in an order that does not depend on
+        the previous episodes. Done in a fixed order (arm links, then the pool in creation order) so that the
+        bodies' broadphase ids keep the same relative order as in a new world.
+        """
+        client, robot = self.world.client, self.world.robot.body
+        for link in range(p.getNumJoints(robot, physicsClientId=client)):
+            p.setCollisionFilterGroupMask(robot, link, 1, -1, physicsClientId=client)
+        for body in sorted(b for bodies in self.bodies.values() for b in bodies):
+            p.setCollisionFilterGroupMask(body, -1, 1, -1, physicsClientId=client)
