@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from groundsight.inputs import one_line
 from groundsight.perception.vlm.model import (
     ModelSpec,
     build_model,
@@ -333,10 +334,21 @@ def evaluate(model: Any, batcher: Batcher, examples: Examples, batch_size: int, 
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
-    """The training state saved by :func:`_save_checkpoint` (the only place a checkpoint is unpickled)."""
+    """The training state saved by :func:`_save_checkpoint`, read weights-only: tensors, numbers, strings and
+    containers, never arbitrary pickled objects (a planted ``state.pt`` cannot run code)."""
+    import pickle
+
     import torch
 
-    return torch.load(path, weights_only=False)
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
+        raise ValueError(
+            f"{path}: not a groundsight training checkpoint ({one_line(exc, 120)}); delete it or train with --no-resume"
+        ) from None
+    if not isinstance(state, dict) or not {"step", "spec", "model"} <= state.keys():
+        raise ValueError(f"{path}: not a groundsight training checkpoint (missing step/spec/model)")
+    return state
 
 
 @dataclass

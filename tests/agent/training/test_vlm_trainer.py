@@ -119,6 +119,29 @@ def test_short_training_lowers_the_loss_and_resumes(dataset: Path, tmp_path: Pat
     assert more.start_step == 30 and more.steps == 33
 
 
+class _Planted:
+    """A pickled object whose unpickling runs code (writes a marker file): what an attacker plants as state.pt."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def test_a_planted_pickle_in_the_checkpoint_never_runs(dataset: Path, tmp_path: Path) -> None:
+    import torch
+
+    marker = tmp_path / "pwned"
+    state = tmp_path / "m" / "checkpoint" / "state.pt"
+    state.parent.mkdir(parents=True)
+    torch.save({"step": 1, "spec": {}, "model": _Planted(marker)}, state)
+    config = TrainConfig(data=dataset, out=tmp_path / "m", steps=2, batch_size=2, spec=TINY)
+    with pytest.raises(ValueError, match=r"state.pt: not a groundsight training checkpoint"):
+        train(config)
+    assert not marker.exists()
+
+
 def test_fine_tuning_starts_from_the_saved_weights(dataset: Path, tmp_path: Path) -> None:
     import torch
 
