@@ -18,20 +18,23 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from groundsight.agent.loop.graph import Reasoner, Runtime, build_graph
 from groundsight.agent.loop.robot_interface import RecordingRobot, read_journal, replay
+from groundsight.agent.loop.run_dir import RunDirError, locked_run_dir, trim_torn_tail
 from groundsight.agent.loop.state import AgentState
 from groundsight.agent.loop.tools import default_registry, llm_tools
 from groundsight.agent.tasks.goals import goal_holds, moved_objects
 from groundsight.agent.tasks.scenario import Scenario, load_scenario
 from groundsight.agent.tasks.sim_bridge import SimTruthSource, build_world
+from groundsight.inputs import InputFileError, read_text
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.evidence import colour_contradiction
 from groundsight.perception.frame import Frame
 from groundsight.perception.perceivers import make_perceiver
 from groundsight.perception.perceivers.audit import AuditedPerceiver
+from groundsight.perception.validation import error_line
 from groundsight.reasoning.reasoner import RulesReasoner
 from groundsight.reasoning.verifier import Verifier
 from groundsight.sim.skills import Skills
@@ -170,7 +173,16 @@ _STOP = object()
 FRAME_SIZE = (320, 240)
 """Width and height of the JPEG frames stored per look in ``OUT/frames`` (for reports)."""
 
-RUN_FILES = ("trace.jsonl", "summary.json", "checkpoint.sqlite", "error.txt", "episode.mp4", "robot.jsonl")
+RUN_FILES = (
+    "trace.jsonl",
+    "summary.json",
+    "checkpoint.sqlite",
+    "checkpoint.sqlite-wal",
+    "checkpoint.sqlite-shm",
+    "error.txt",
+    "episode.mp4",
+    "robot.jsonl",
+)
 """What a fresh run writes into its directory (an earlier run's copies are removed first)."""
 
 
@@ -284,10 +296,18 @@ def run_episode(
     config = config or RunConfig()
     if config.reasoner not in REASONERS:
         raise ValueError(f"unknown reasoner {config.reasoner!r} (known: {', '.join(REASONERS)})")
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None:
+    if out_dir is None:
+        return _run(scenario, config, None, _Dialogue(answers, ask), on_step, resume=False)
+    with locked_run_dir(Path(out_dir)) as out:
+        _prepare_or_refuse(out, scenario, config)
+        return _run(scenario, config, out, _Dialogue(answers, ask), on_step, resume=False)
+
+
+def _prepare_or_refuse(out: Path, scenario: Scenario, config: RunConfig) -> None:
+    try:
         prepare_run_dir(out, scenario, config)
-    return _run(scenario, config, out, _Dialogue(answers, ask), on_step, resume=False)
+    except OSError as exc:
+        raise RunDirError(f"{out}: cannot be used as a run directory: {exc.strerror or exc}") from None
 
 
 def resume_run(
@@ -298,14 +318,55 @@ def resume_run(
 ) -> Summary:
     """Continue the run in ``run_dir`` (written by :func:`run_episode`) from its checkpoint: the simulated world
     is rebuilt from the seed and the robot journal is replayed on it, so no completed action is done again."""
-    out = Path(run_dir)
-    config = RunConfig.model_validate_json((out / "run.json").read_text(encoding="utf-8"))
+    with locked_run_dir(Path(run_dir)) as out:
+        config = _stored_config(out)
+        scenario = load_scenario(config.scenario_file)  # type: ignore[arg-type]
+        dialogue = _Dialogue(answers, ask)
+        if not _has_checkpoint(out, _thread_id(scenario, config)):
+            # killed before its first checkpoint, or the checkpoint is damaged: start the episode afresh (the
+            # simulated world is rebuilt from the seed, so nothing of the killed run's motion carries over)
+            log.warning("%s: no usable checkpoint; the episode starts afresh", out)
+            _prepare_or_refuse(out, scenario, config)
+            return _run(scenario, config, out, dialogue, on_step, resume=False)
+        for journal in ("trace.jsonl", "robot.jsonl"):
+            trim_torn_tail(out / journal)
+        return _run(scenario, config, out, dialogue, on_step, resume=True)
+
+
+def _stored_config(out: Path) -> RunConfig:
+    """The run's settings from ``run.json``; a one-line ValueError if it is missing or damaged."""
+    path = out / "run.json"
+    try:
+        config = RunConfig.model_validate_json(read_text(path))
+    except InputFileError as exc:
+        raise ValueError(f"{exc} (not a run directory?)") from None
+    except ValidationError as exc:
+        raise ValueError(f"{path}: damaged: {error_line(exc)}") from None
     if config.scenario_file is None:
-        raise ValueError(f"{out / 'run.json'}: scenario_file: the run was not started from a scenario file")
+        raise ValueError(f"{path}: scenario_file: the run was not started from a scenario file")
     if config.reasoner not in REASONERS:
-        raise ValueError(f"{out / 'run.json'}: reasoner: unknown reasoner {config.reasoner!r}")
-    config = config.model_copy(update={"video": False, "gui": False})
-    return _run(load_scenario(config.scenario_file), config, out, _Dialogue(answers, ask), on_step, resume=True)
+        raise ValueError(f"{path}: reasoner: unknown reasoner {config.reasoner!r}")
+    return config.model_copy(update={"video": False, "gui": False})
+
+
+def _has_checkpoint(out: Path, thread_id: str) -> bool:
+    """True if ``checkpoint.sqlite`` holds a readable checkpoint of this episode."""
+    path = out / "checkpoint.sqlite"
+    if not path.is_file() or path.stat().st_size == 0:
+        return False
+    try:
+        saver = open_checkpointer(path)
+        try:
+            return saver.get_tuple({"configurable": {"thread_id": thread_id}}) is not None
+        finally:
+            saver.conn.close()
+    except (sqlite3.DatabaseError, ValueError, TypeError, KeyError) as exc:
+        log.warning("%s: unreadable checkpoint (%s)", path, exc)
+        return False
+
+
+def _thread_id(scenario: Scenario, config: RunConfig) -> str:
+    return f"{scenario.name}-{config.seed}"
 
 
 def _run(
@@ -379,7 +440,7 @@ def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Pat
     )
     checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
     graph_config = {
-        "configurable": {"thread_id": f"{scenario.name}-{config.seed}"},
+        "configurable": {"thread_id": _thread_id(scenario, config)},
         "recursion_limit": 10 * scenario.max_steps,
     }
     app = build_graph(runtime).compile(checkpointer=checkpointer)
