@@ -15,6 +15,7 @@ the top of ``grammar.lark``.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Callable
@@ -67,6 +68,11 @@ ORDINAL_WORDS: dict[str, int] = {
         ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
     )
 }
+CONTAINER_NOUNS: frozenset[str] = frozenset(
+    {"bowl", "tray", "mug", "cup", "container", "box", "basket", "bin", "crate", "pot", "jar", "bag", "drawer"}
+)
+"""Canonical nouns that "to" means "in" for ("move the block to the bowl"); "to" anything else means "on". The
+knowledge graph still checks that the destination affords it."""
 GENERIC_NOUNS: frozenset[str] = frozenset({"object", "thing", "item"})
 """Nouns (and canonical nouns) that mean any object: they become ``NounPhrase.noun = None``."""
 UNCOUNTABLE: frozenset[str] = frozenset({"kitchenware", "tableware", "cutlery", "silverware", "equipment", "stuff"})
@@ -200,12 +206,12 @@ def _parse(words: tuple[str, ...], nouns: tuple[tuple[str, str], ...]) -> Progra
         raise InstructionError("The instruction is empty: say what to do, e.g. 'put the red block in the bowl'")
     for word in words:
         if word not in language.keywords and not word.isdigit():
-            raise InstructionError(f"I don't know the word '{word}'", word=word)
+            raise _unknown_word(word, words, language, nouns)
     sentence = " ".join(words)
     try:
         tree = language.parser.parse(sentence)
     except UnexpectedInput as exc:
-        raise _syntax_error(exc, list(words), sentence) from None
+        raise _syntax_error(exc, list(words), sentence, language) from None
     except LarkError as exc:  # anything else lark raises: still one line, no traceback of lark's
         raise InstructionError(f"I can't follow the instruction: {str(exc).splitlines()[0]}") from None
     readings = CollapseAmbiguities().transform(tree)
@@ -232,31 +238,208 @@ def _parse(words: tuple[str, ...], nouns: tuple[tuple[str, str], ...]) -> Progra
 
 
 def _words(text: str) -> list[str]:
-    """Lower-cased words; sentence punctuation dropped, hyphenated words split ("non-red" -> non red)."""
-    return [w for w in _SPLIT.split(text.lower().replace("\u2019", "'")) if w]
+    """Lower-cased words; sentence punctuation dropped, hyphenated words split ("non-red" -> non red),
+    contractions expanded ("isn't" -> is not) and other apostrophes dropped ("robot's" -> robot)."""
+    words = []
+    for word in _SPLIT.split(text.lower().replace("\u2019", "'").replace("\u2018", "'")):
+        word = _CONTRACTIONS.get(word, word)
+        if word.endswith("'s"):
+            word = word[:-2]
+        words += word.replace("'", "").split()
+    return words
 
 
-def _syntax_error(exc: UnexpectedInput, words: list[str], sentence: str) -> InstructionError:
+def _syntax_error(exc: UnexpectedInput, words: list[str], sentence: str, language: _Language) -> InstructionError:
+    missing = _what_is_missing(_expected_words(exc, language), words)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         word = str(exc.token.value)
         index = sentence[: exc.token.start_pos].count(" ") + 1
         if index == 1:
             return InstructionError(
-                f"I can't follow the instruction at '{word}': start with what to do (put, give, stack, sort, ...)",
+                f"I can't follow the instruction at '{_shown(word)}': start with what to do "
+                f"(put, give, stack, sort, pick up ...), e.g. '{_EXAMPLE}'",
                 word=word,
             )
+        before = " ".join(_shown(w) for w in words[: index - 1])
         return InstructionError(
-            f"I can't follow the instruction at '{word}' (word {index} of {len(words)}): "
-            f"no construction continues '{' '.join(words[: index - 1])}' with it",
+            f"I can't follow the instruction at '{_shown(word)}' (word {index} of {len(words)}): "
+            f"no construction continues '{before}' with it; it needs {missing}",
             word=word,
         )
     if isinstance(exc, UnexpectedEOF | UnexpectedToken):
         return InstructionError(
-            f"The instruction stops too early after '{words[-1]}': '{sentence}' is not a complete command",
+            f"'{' '.join(_shown(w) for w in words)}' is incomplete after '{_shown(words[-1])}': it needs {missing}",
             word=words[-1],
         )
     word = sentence[exc.pos_in_stream :].split(" ")[0] if exc.pos_in_stream is not None else None
     return InstructionError(f"I can't follow the instruction at '{word}'", word=word)
+
+
+# ---- words people use that the language does not have: what to say instead --------------------------------
+_CONTRACTIONS: dict[str, str] = {
+    "that's": "that is",
+    "it's": "it is",
+    "isn't": "is not",
+    "aren't": "are not",
+    "don't": "do not",
+    "doesn't": "does not",
+    "i'd": "i would",
+    "i'm": "i am",
+    "i'll": "i will",
+    "you'd": "you would",
+    "can't": "can not",
+    "cannot": "can not",
+    "won't": "will not",
+    "let's": "let us",
+    "what's": "what is",
+    "there's": "there is",
+    "wouldn't": "would not",
+    "couldn't": "could not",
+    "we'd": "we would",
+    "they're": "they are",
+    "which's": "which is",
+    "who's": "who is",
+    "here's": "here is",
+}
+"""Contractions expanded before the words are checked ("the ball that isn't blue" -> "that is not blue")."""
+
+_SYNONYMS: dict[str, tuple[str, ...]] = {
+    # verbs
+    **dict.fromkeys(("throw", "toss", "dump", "stick", "shove", "plop", "chuck"), ("put", "drop")),
+    **dict.fromkeys(("sweep", "nudge", "roll", "scoot", "drag"), ("push", "slide")),
+    **dict.fromkeys(("clear", "tidy", "clean", "organize", "organise", "arrange", "away"), ("put", "sort")),
+    **dict.fromkeys(("raise", "elevate", "hoist"), ("lift",)),
+    **dict.fromkeys(("deliver", "hands", "offer", "return"), ("give", "hand")),
+    "build": ("stack",),
+    "pile": ("stack",),
+    "heap": ("stack",),
+    "group": ("sort",),
+    "separate": ("sort",),
+    # nouns
+    **dict.fromkeys(("box", "basket", "bin", "crate", "tub", "pan"), ("tray", "bowl")),
+    **dict.fromkeys(("cuboid", "square", "lego", "dice", "die"), ("block", "cube")),
+    **dict.fromkeys(("glass", "beaker", "tumbler"), ("mug", "cup")),
+    **dict.fromkeys(("bottle", "jar", "tin", "tube", "pipe"), ("cylinder", "can")),
+    **dict.fromkeys(("orb", "marble", "globe"), ("ball", "sphere")),
+    **dict.fromkeys(("platter", "disc", "disk", "coaster"), ("plate", "dish")),
+    **dict.fromkeys(("pot", "cauldron"), ("bowl",)),
+    # colours and shades
+    **dict.fromkeys(("gold", "golden", "amber", "lemon"), ("yellow",)),
+    **dict.fromkeys(("crimson", "scarlet", "maroon", "ruby"), ("red",)),
+    **dict.fromkeys(("navy", "cyan", "teal", "azure", "turquoise", "aqua"), ("blue",)),
+    **dict.fromkeys(("lime", "olive", "emerald", "mint"), ("green",)),
+    **dict.fromkeys(("magenta", "lilac", "lavender", "indigo"), ("purple", "pink")),
+    **dict.fromkeys(("silver", "silvery"), ("gray",)),
+    **dict.fromkeys(("beige", "tan", "wooden", "wood", "chocolate"), ("brown",)),
+    **dict.fromkeys(("lightest", "darkest", "lighter", "darker", "light", "dark"), ("white", "black")),
+    # places and relations
+    **dict.fromkeys(("adjacent", "alongside", "nearby", "by"), ("next to", "near")),
+    "between": ("next to",),
+    "toward": ("to",),
+    "towards": ("to",),
+    "inward": ("into",),
+    "heaviest": ("largest",),
+    "lighter": ("smaller",),
+    "huger": ("bigger",),
+    "littlest": ("smallest",),
+    "tallest": ("largest",),
+    "shortest": ("smallest",),
+    "highest": ("largest",),
+}
+"""Word -> what to say instead (the closest meaning the language has). Only suggested, never substituted."""
+
+_NOTES: dict[str, str] = {
+    **dict.fromkeys(
+        ("clear", "tidy", "clean", "organize", "organise", "arrange", "away"),
+        "I can't do that as one task; say where things go",
+    ),
+    **dict.fromkeys(
+        ("under", "underneath", "below", "beneath"),
+        "I put things on, in or beside an object; to put X under Y, put Y on X",
+    ),
+    **dict.fromkeys(
+        ("middle", "center", "centre", "central"), "I pick objects by order: say e.g. 'the second block from the left'"
+    ),
+    **dict.fromkeys(("above", "over"), "say 'on' or 'on top of'"),
+    "between": "I place next to one object at a time: say 'next to'",
+    **dict.fromkeys(("rotate", "turn", "spin", "flip", "open", "pour", "wipe", "shake"), "I can't do that"),
+    "do": "say what to do rather than what not to do",
+    **dict.fromkeys(
+        ("cm", "mm", "centimeters", "centimetres", "inches", "inch", "meters", "metres", "meter", "metre"),
+        "I move objects to other objects, not by a distance: e.g. 'push the block to the plate'",
+    ),
+    "me": "I measure from the robot: say 'closest to you'",
+}
+"""Words for which the suggestion needs a reason."""
+
+_EXAMPLE = "put the red block in the bowl"
+
+
+def _shown(word: str) -> str:
+    """A word as a person writes it in a message ("I", not "i")."""
+    return "I" if word == "i" else word
+
+
+def _unknown_word(word: str, words: tuple[str, ...], language: _Language, nouns: tuple) -> InstructionError:
+    """ "I don't know the word 'box': did you mean 'tray' or 'bowl'? e.g. 'put the ball in the tray'"."""
+    known = [w for w in _SYNONYMS.get(word, ()) if all(x in language.keywords for x in w.split())]
+    known += [w for w in _SYNONYMS.get(word, ()) if w not in known and " " in w]  # a phrase to say instead
+    close = difflib.get_close_matches(word, sorted(language.keywords), n=3, cutoff=0.75)
+    suggestions = list(dict.fromkeys([*known, *close]))[:3]
+    message = f"I don't know the word '{_shown(word)}'"
+    if word in _NOTES:
+        message += f" ({_NOTES[word]})"
+    if suggestions:
+        message += ": did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
+    example = _working_example(word, words, suggestions, nouns)
+    message += f"{'' if suggestions else '.'} This works: '{example}'"
+    return InstructionError(message, word=word)
+
+
+def _working_example(word: str, words: tuple[str, ...], suggestions: list[str], nouns: tuple) -> str:
+    """The instruction with the word replaced by a suggestion, when that parses; else a phrasing that works."""
+    for suggestion in suggestions:
+        attempt = tuple(w for x in words for w in (suggestion.split() if x == word else [x]))
+        try:
+            _parse(attempt, nouns)
+        except InstructionError:
+            continue
+        return " ".join(_shown(w) for w in attempt)
+    return _EXAMPLE
+
+
+_MISSING: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"in", "on", "into", "onto"}), "where to put it: add a place, e.g. 'in the bowl' or 'on the plate'"),
+    (frozenset({"NOUN_WORD"}), "which object: add a noun, e.g. 'block' or 'bowl'"),
+    (frozenset({"at"}), "the order: e.g. 'with the red block at the bottom, then the blue block'"),
+)
+
+
+def _expected_words(exc: UnexpectedInput, language: _Language) -> set[str]:
+    """The words (or category terminals) the parser could have taken where it stopped."""
+    names = set(getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ())
+    terminals = {t.name: t for t in language.parser.terminals}
+    out = set()
+    for name in names:
+        term = terminals.get(name)
+        if term is not None and term.pattern.type == "str":
+            out.add(term.pattern.value)
+        else:
+            out.add(name)
+    return out
+
+
+_GIVE_VERBS = frozenset({"give", "hand", "pass", "bring"})
+
+
+def _what_is_missing(expected: set[str], words: list[str]) -> str:
+    if words and words[0] in _GIVE_VERBS and ({"me", "over", "to"} & expected):
+        return "who gets it: e.g. 'give me the ball' or 'give the ball to me'"
+    for keys, text in _MISSING:
+        if keys & expected:
+            return text
+    words = sorted(w for w in expected if w.islower())[:5]
+    return "how it goes on: e.g. " + ", ".join(f"'{w}'" for w in words) if words else "the rest of the command"
 
 
 def _bracket(phrase: NounPhrase) -> str:
@@ -275,6 +458,18 @@ def _bracket(phrase: NounPhrase) -> str:
 
 # ---- reading a parse tree --------------------------------------------------------------------------------
 _SIDE_RANKING = {"left": "leftmost", "right": "rightmost", "front": "frontmost", "back": "backmost"}
+_NP_KINDS = frozenset({"np", "np_ellipsis", "np_other", "np_partitive", "np_everything", "pronoun"})
+"""The tree kinds of one noun phrase (``noun_phrase`` reads each)."""
+
+
+def _phrase_meaning(phrase: NounPhrase) -> dict:
+    return phrase.model_dump(mode="json", exclude={"text"})
+
+
+def _object_meaning(command: Command) -> dict | None:
+    """The meaning of a command's object (a sort's objects; a stack has none)."""
+    obj = getattr(command, "object", None) or getattr(command, "objects", None)
+    return _phrase_meaning(obj) if obj is not None else None
 
 
 _RANKINGS = ("leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest")
@@ -300,6 +495,7 @@ class _PhraseParts:
     """``to`` or ``from`` when the reference was named after the noun ("the nearest block to the bowl")."""
     noun_word: str | None = None
     one_word: str | None = None
+    excluding: list[NounPhrase | _Elliptic] = field(default_factory=list)
 
 
 def _colour_and_size(parts: _PhraseParts) -> dict:
@@ -386,36 +582,124 @@ class _Reader:
             "to_ref": self._read_reference,
             "from_ref": self._read_reference,
             "from_side": self._read_side,
+            "side_mod": self._read_side_ranking,
+            "side_adj": self._read_side_ranking,
+            "clause_side": self._read_side_ranking,
+            "except_mod": self._read_except,
         }
+        self.antecedents: list[NounPhrase] = []
+        """the objects of the last command: what "it"/"them" stand for"""
+        self.mentions: list[NounPhrase] = []
+        """every object and destination named so far: what "the other one" is not"""
 
     def text(self, tree: Tree) -> str:
+        if tree.meta.empty:  # a tree the reader built ("the red and blue blocks" -> "the red block")
+            return ""
         return self.sentence[tree.meta.start_pos : tree.meta.end_pos]
 
     def program(self, tree: Tree) -> Program:
-        return Program(steps=[self.command(c) for c in tree.children])
+        steps: list[Command] = []
+        fetched: tuple[Tree, list[NounPhrase]] | None = None
+        for child in tree.children:
+            if child.data == "fetch":
+                self._check_fetch_used(fetched, None)
+                objects = self.objects(child.children[0])
+                fetched = (child, objects)
+                self.antecedents = objects
+                continue
+            commands = self.command(child)
+            self._check_fetch_used(fetched, commands)
+            fetched = None
+            steps.extend(commands)
+        self._check_fetch_used(fetched, None)
+        return Program(steps=steps)
 
-    def command(self, tree: Tree) -> Command:
+    def _check_fetch_used(self, fetched: tuple[Tree, list[NounPhrase]] | None, after: list[Command] | None) -> None:
+        """ "pick up X" must be followed by a command on X ("... and put it in the bowl"): there is no program
+        that only picks up and holds, so alone it is refused with phrasings that work."""
+        if fetched is None:
+            return
+        tree, objects = fetched
+        if after and all(_object_meaning(c) in [_phrase_meaning(o) for o in objects] for c in after):
+            return
+        first = tree.children[0]
+        verb = self.sentence[tree.meta.start_pos : first.meta.start_pos].strip() if not first.meta.empty else "take"
+        if self.text(tree).endswith(" up") and not verb.endswith("up"):  # "pick the block up"
+            verb += " up"
+        what = " and ".join(o.describe() for o in objects)
+        pronoun = "them" if len(objects) > 1 or objects[0].plural else "it"
+        raise InstructionError(
+            f"'{self.text(tree)}' does not say what to do with {pronoun}: I can put {pronoun} somewhere or hand "
+            f"{pronoun} to you, e.g. '{verb} {what} and put {pronoun} in the bowl' or 'give me {what}'",
+            word=verb,
+        )
+
+    def command(self, tree: Tree) -> list[Command]:
+        """The commands of one command tree: one per object when the object is a list."""
         kind = tree.data
         if kind == "put":
-            obj, relation, target = tree.children
-            return Put(object=self.noun_phrase(obj), relation=relation.data, target=self.noun_phrase(target))
+            obj, relation, target_tree = tree.children
+            objects = self.objects(obj)
+            self.antecedents = objects  # "put the red block on the blue one": "one" is a block
+            target = self.noun_phrase(target_tree)
+            rel = self._destination(relation.data, target)
+            self._mention(objects, target)
+            return [Put(object=o, relation=rel, target=target) for o in objects]
+        if kind == "put_list":
+            triples = [tree.children[i : i + 3] for i in range(0, len(tree.children), 3)]
+            return [c for triple in triples for c in self.command(Tree("put", triple, tree.meta))]
+        if kind == "put_on_many":
+            what = self.text(tree.children[-1])
+            raise InstructionError(
+                f"'{what}' is several places: I put things {tree.children[1].data.replace('_', ' ')} one object "
+                f"at a time; say which, or one command per object",
+                word=what.split()[-1],
+            )
+        if kind == "put_away":
+            what = " and ".join(o.describe() for o in self.objects(tree.children[0]))
+            raise InstructionError(
+                f"'put away' does not say where: name the place, e.g. 'put {what} in the tray'", word="away"
+            )
         if kind == "handover":
-            return HandOver(object=self.noun_phrase(tree.children[0]))
+            objects = self.objects(tree.children[0])
+            self._mention(objects)
+            return [HandOver(object=o) for o in objects]
         if kind == "sort":
-            nps = [c for c in tree.children if c.data in ("np", "np_ellipsis")]
-            relation = next(c.data for c in tree.children if c.data in ("inside", "on"))
-            containers = self.noun_phrase(nps[1]).model_copy(update={"quantity": "all", "count": None})
-            return Sort(objects=self.noun_phrase(nps[0]), relation=relation, containers=containers)
-        if kind == "stack":
-            return self.stack(tree)
+            return [self.sort(tree)]
+        if kind in ("stack", "tower_chain"):
+            self.antecedents = []
+            return [self.stack(tree) if kind == "stack" else self.tower_chain(tree)]
         raise InstructionError(f"I can't follow the instruction: no command '{kind}'")  # pragma: no cover
+
+    def _mention(self, objects: list[NounPhrase], *others: NounPhrase) -> None:
+        """Remember the objects for a later "it"/"them" and every phrase for a later "the other one"."""
+        self.antecedents = objects
+        self.mentions.extend([*objects, *others])
+
+    def _destination(self, relation: str, target: NounPhrase) -> str:
+        """The relation of a put; "to" a container means in it, to anything else on it."""
+        if relation != "to_dest":
+            return relation
+        if target.noun is None:
+            raise InstructionError(f"'to {target.describe()}': say in or on, e.g. 'in {target.describe()}'", word="to")
+        return "inside" if target.noun in CONTAINER_NOUNS else "on"
+
+    def sort(self, tree: Tree) -> Sort:
+        nps = [c for c in tree.children if c.data in _NP_KINDS]
+        relation = next((c.data for c in tree.children if c.data in ("inside", "on")), None)
+        containers = self.noun_phrase(nps[1]).model_copy(update={"quantity": "all", "count": None})
+        if relation is None:  # "match the blocks with the bowls"
+            relation = self._destination("to_dest", containers)
+        objects = self.noun_phrase(nps[0])
+        self._mention([objects], containers)
+        return Sort(objects=objects, relation=relation, containers=containers)
 
     # ---- stacking
     def stack(self, tree: Tree) -> Stack:
-        head = next(
-            (self.noun_phrase(c, elliptic_ok=False) for c in tree.children if c.data in ("np", "np_ellipsis")), None
-        )
+        head = next((self.noun_phrase(c, elliptic_ok=False) for c in tree.children if c.data in _NP_KINDS), None)
         items = [c for c in tree.children if c.data == "stack_item"]
+        if len(items) < 2:
+            return self._stack_in_any_order(head, items)
         ends = [next((e.data for e in item.children[1:]), None) for item in items]
         if ends[0] is None and ends[-1] is None:
             raise InstructionError(
@@ -424,10 +708,14 @@ class _Reader:
         if any(e is not None for e in ends[1:-1]) or (ends[0] is not None and ends[0] == ends[-1]):
             raise InstructionError("Only the first and the last block of a stack may say 'at the bottom'/'on top'")
         bottom_up = ends[0] == "at_bottom" or ends[-1] == "at_top"
+        order = self._stack_items([item.children[0] for item in items], head.noun if head is not None else None)
+        return Stack(order=order if bottom_up else order[::-1])
+
+    def _stack_items(self, trees: list[Tree], noun: str | None) -> list[NounPhrase]:
+        """The phrases of a stack's items; one without a noun ("then gray") takes the noun before it."""
         order: list[NounPhrase] = []
-        noun = head.noun if head is not None else None
-        for item in items:
-            phrase = self.noun_phrase(item.children[0], elliptic_ok=True)
+        for item in trees:
+            phrase = self.noun_phrase(item, elliptic_ok=True)
             if isinstance(phrase, _Elliptic):
                 if noun is None:
                     raise InstructionError(
@@ -439,28 +727,93 @@ class _Reader:
             else:
                 noun = phrase.noun or noun
             order.append(phrase)
-        return Stack(order=order if bottom_up else order[::-1])
+        return order
+
+    def tower_chain(self, tree: Tree) -> Stack:
+        """ "stack A on B on C", "make a tower: A on B": the items from the top down."""
+        order = self._stack_items([c for c in tree.children if c.data in _NP_KINDS], None)
+        return Stack(order=order[::-1])
+
+    def _stack_in_any_order(self, head: NounPhrase | None, items: list[Tree]) -> Stack:
+        """ "stack the three blocks (with the blue one at the bottom)": the named end, then any of the rest.
+        Without a count ("stack the blocks") the robot does not choose how many or the order: it asks."""
+        what = head.describe() if head is not None else "the blocks"
+        first = self._stack_items([items[0].children[0]], head.noun if head else None) if items else []
+        if items and len(items[0].children) > 1 and items[0].children[1].data == "at_top":
+            raise InstructionError(
+                f"Say the order from the bottom, e.g. 'stack {what} with the red block at the bottom, then ...'"
+            )
+        if head is None or head.count is None or head.quantity == "all":
+            bottom = first[0].describe() if first else "the red block"
+            raise InstructionError(
+                f"In which order should I stack {what}? Say e.g. 'stack {what} with {bottom} at the bottom, then ...', "
+                f"or how many, e.g. 'stack the three blocks'"
+            )
+        any_one = head.model_copy(update={"quantity": "any", "count": 1, "plural": False, "text": ""})
+        rest = [any_one.model_copy(update={"text": f"any {any_one.describe().split(' ', 1)[1]}"})]
+        rest *= head.count - len(first)
+        if not rest and len(first) < 2:
+            raise InstructionError(f"A stack needs at least two objects; '{what}' is one")
+        return Stack(order=[*first, *rest])
+
+    def objects(self, tree: Tree) -> list[NounPhrase]:
+        """The phrases of an object position: one, a list ("X and Y"), colours of one noun ("the red and
+        blue blocks", all of each colour) or a pronoun for the objects before."""
+        if tree.data == "np_list":
+            return [p for c in tree.children for p in self.objects(c)]
+        if tree.data == "np_colors":
+            return self._colour_list(tree)
+        if tree.data == "pronoun":
+            return self._pronoun(tree)
+        return [self.noun_phrase(tree)]
+
+    def _pronoun(self, tree: Tree) -> list[NounPhrase]:
+        word = self.text(tree)
+        if not self.antecedents:
+            raise InstructionError(
+                f"I don't know what '{word}' is here: name the object, e.g. 'the red block'", word=word
+            )
+        return list(self.antecedents)
+
+    def _colour_list(self, tree: Tree) -> list[NounPhrase]:
+        colours = [c for c in tree.children if c.data == "color"]
+        rest = [c for c in tree.children if c.data not in ("color",) and not c.data.startswith("det_")]
+        det = next((c.data[4:] for c in tree.children if c.data.startswith("det_")), None)
+        noun_tree = next(c for c in rest if c.data == "noun")
+        if _word(noun_tree) in self.language.singular and _word(noun_tree) not in self.language.plural:
+            raise InstructionError(
+                f"'{self.text(tree)}': two colours of one object; say e.g. 'the red and blue blocks'",
+                word=_word(noun_tree),
+            )
+        phrases = []
+        for colour in colours:
+            words = f"{'the ' if det in ('the', None) else det + ' '}{_word(colour)} {_word(noun_tree)}"
+            one = Tree("np", [Tree(f"det_{det or 'the'}", []), colour, *rest])
+            phrase = self.noun_phrase(one).model_copy(update={"text": words})
+            phrases.append(phrase)
+        return phrases
 
     # ---- noun phrases
     def noun_phrase(self, tree: Tree, elliptic_ok: bool = False) -> NounPhrase:
-        """The :class:`NounPhrase` of an ``np`` (or ``np_ellipsis``) tree, with what the grammar does not check
-        checked (one colour, one size, one order, number agreement, ...).
+        """The :class:`NounPhrase` of a noun-phrase tree, with what the grammar does not check checked (one
+        colour, one size, one order, number agreement, ...).
 
         With ``elliptic_ok`` (a stack item), a phrase without a noun ("gray", "the red one") comes back as an
         :class:`_Elliptic` whose noun the caller supplies; elsewhere one without "one"/"ones" is an error.
         """
-        parts = _PhraseParts(text=self.text(tree))
-        for child in tree.children:
-            kind = child.data
-            if kind.startswith("det_"):
-                parts.det = kind[4:]
-            elif kind in _RANKINGS:
-                parts.rankings.append((kind, child))
-            elif kind in self._part_readers:
-                self._part_readers[kind](parts, child)
+        special = {
+            "pronoun": self._single_pronoun,
+            "np_other": self._other,
+            "np_partitive": self._partitive,
+            "np_everything": self._everything,
+        }
+        if tree.data in special:
+            return special[tree.data](tree)
+        parts = self._read_parts(tree)
         fields: dict = {"text": parts.text, **_colour_and_size(parts), **_superlative(parts, tree)}
         fields["relations"] = tuple(parts.relations)
         fields.update(self._noun_and_quantity(tree, parts))
+        fields["excluding"] = self._excluded(parts, fields["noun"])
         phrase = NounPhrase(**fields)
         if tree.data == "np_ellipsis" and parts.one_word is None:
             if elliptic_ok:
@@ -472,7 +825,85 @@ class _Reader:
         if tree.data == "np_ellipsis" and elliptic_ok:
             words = " ".join(w for w in parts.text.split() if w not in ("one", "ones"))
             return _Elliptic(phrase=phrase, words=words)
+        if tree.data == "np_ellipsis" and self.antecedents and self.antecedents[-1].noun is not None:
+            # "put the red block in the bowl, then the green one ...": "one" is the kind named before
+            phrase = phrase.model_copy(update={"noun": self.antecedents[-1].noun})
         return phrase
+
+    def _read_parts(self, tree: Tree) -> _PhraseParts:
+        parts = _PhraseParts(text=self.text(tree))
+        for child in tree.children:
+            kind = child.data
+            if kind.startswith("det_"):
+                parts.det = kind[4:]
+            elif kind in _RANKINGS:
+                parts.rankings.append((kind, child))
+            elif kind in self._part_readers:
+                self._part_readers[kind](parts, child)
+        return parts
+
+    def _excluded(self, parts: _PhraseParts, noun: str | None) -> tuple[NounPhrase, ...]:
+        """The "except ..." phrases; one without a noun ("except the red one") takes the phrase's noun."""
+        out = []
+        for phrase in parts.excluding:
+            if isinstance(phrase, _Elliptic):
+                words = f"{phrase.words} {plural_of(noun) if phrase.phrase.plural else noun}" if noun else phrase.words
+                phrase = phrase.phrase.model_copy(update={"noun": noun, "text": words})
+            out.append(phrase)
+        return tuple(out)
+
+    def _single_pronoun(self, tree: Tree) -> NounPhrase:
+        objects = self._pronoun(tree)
+        if len(objects) > 1:
+            raise InstructionError(
+                f"'{self.text(tree)}' stands for {len(objects)} objects here: name one, e.g. '{objects[0].describe()}'",
+                word=self.text(tree),
+            )
+        return objects[0]
+
+    def _other(self, tree: Tree) -> NounPhrase:
+        """ "the other one", "the other blocks", "the others", "the rest": the kind of the objects named
+        before, except those named."""
+        parts = self._read_parts(tree)
+        words = parts.text.split()
+        objects = [m for m in self.antecedents] or self.mentions
+        noun = self._noun_of(parts.noun_word) if parts.noun_word else next((m.noun for m in objects[::-1]), None)
+        named = tuple(m for m in self.mentions if m.noun == noun)
+        if not named:
+            raise InstructionError(
+                f"'{parts.text}': other than what? Name the object, e.g. 'the red block'", word="other"
+            )
+        plural = bool({"ones", "others", "rest"} & set(words)) or (
+            parts.noun_word is not None and parts.noun_word not in self.language.singular
+        )
+        fields = {**_colour_and_size(parts), **_superlative(parts, tree), "relations": tuple(parts.relations)}
+        quantity = "all" if plural else "the"
+        return NounPhrase(text=parts.text, noun=noun, quantity=quantity, plural=plural, excluding=named, **fields)
+
+    def _noun_of(self, word: str) -> str | None:
+        return self.language.singular[word] if word in self.language.singular else self.language.plural[word]
+
+    def _partitive(self, tree: Tree) -> NounPhrase:
+        """ "one of the blocks" (any one), "two of the red blocks", "either of the bowls", "each of the balls"."""
+        text = self.text(tree)
+        first = text.split()[0]
+        inner = self.noun_phrase(tree.children[-1])
+        if not inner.plural:
+            raise InstructionError(f"'{text}': '{first} of' needs a plural, e.g. '{first} of the blocks'", word=first)
+        if first == "some":
+            raise InstructionError(f"'{text}': say how many, e.g. 'two of {inner.describe()}'", word="some")
+        if first == "each":
+            return inner.model_copy(update={"quantity": "all", "count": None, "text": text})
+        count = 1 if first in ("any", "either") else _word_value(tree.children[0])
+        return inner.model_copy(update={"quantity": "any", "count": count, "plural": count > 1, "text": text})
+
+    def _everything(self, tree: Tree) -> NounPhrase:
+        """ "everything (except the cylinders)": every object."""
+        parts = self._read_parts(tree)
+        fields = {**_superlative(parts, tree), "relations": tuple(parts.relations)}
+        return NounPhrase(
+            text=parts.text, noun=None, quantity="all", plural=True, excluding=self._excluded(parts, None), **fields
+        )
 
     def _noun_and_quantity(self, tree: Tree, parts: _PhraseParts) -> dict:
         """noun, quantity, count and plural: the noun's canonical form (None without one) and its number."""
@@ -532,17 +963,33 @@ class _Reader:
         """``nearest (to) X`` / ``farthest from X``, as a modifier or in a clause: the ranking and its reference."""
         mod = child.children[0] if child.data == "clause_superlative" else child
         parts.rankings.append(("nearest" if mod.data == "nearest_mod" else "farthest", mod))
-        parts.reference = self.noun_phrase(mod.children[0])
+        parts.reference = self._reference(mod.children[0])
 
     def _read_reference(self, parts: _PhraseParts, child: Tree) -> None:
         """``to X`` / ``from X`` after ``the nearest block``: the reference object."""
         if parts.reference is not None:
             raise InstructionError(f"'{parts.text}' names two reference objects")
-        parts.reference = self.noun_phrase(child.children[0])
+        parts.reference = self._reference(child.children[0])
         parts.ref_word = "to" if child.data == "to_ref" else "from"
 
     def _read_side(self, parts: _PhraseParts, child: Tree) -> None:
         parts.side = child.children[0].data
+
+    def _read_side_ranking(self, parts: _PhraseParts, child: Tree) -> None:
+        """``the block on the left``, ``the left bowl``: the leftmost one."""
+        parts.rankings.append((_SIDE_RANKING[child.children[0].data], child))
+
+    def _read_except(self, parts: _PhraseParts, child: Tree) -> None:
+        """``all blocks except the red one``."""
+        parts.excluding.append(self.noun_phrase(child.children[0], elliptic_ok=True))
+
+    def _reference(self, tree: Tree) -> NounPhrase | None:
+        """What nearest/farthest is measured to; None for the robot ("closest to you")."""
+        if tree.data == "person":
+            raise InstructionError(
+                "I measure distances from the robot, not from you: say e.g. 'closest to you'", word="me"
+            )
+        return None if tree.data == "robot" else self.noun_phrase(tree)
 
     @staticmethod
     def quantity(det: str | None, number: int | None, plural: bool, singular: bool, text: str) -> dict:

@@ -69,6 +69,9 @@ class NounPhrase(BaseModel):
     quantity: Quantity = "the"
     count: int | None = Field(None, ge=1, description="how many; None: one, or all for a plural 'the'/'all'")
     plural: bool = False
+    excluding: tuple[NounPhrase, ...] = Field(
+        (), description="objects it must not be ('all blocks except the red one', 'the other block')"
+    )
     text: str = Field("", description="the words of the instruction it came from, for messages")
 
     def describe(self) -> str:
@@ -86,6 +89,25 @@ class NounPhrase(BaseModel):
         words += [
             f"{'not ' if r.negated else ''}{r.relation.replace('_', ' ')} {r.other.describe()}" for r in self.relations
         ]
+        words += [f"except {e.describe()}" for e in self.excluding]
+        return " ".join(words)
+
+    def canonical(self) -> str:
+        """The phrase rebuilt from its fields only (the instruction's own words left out), with every field
+        that changes what it denotes: ``the 2 blocks``, ``any 1 ball``, ``the rank 2 rightmost cylinder``."""
+        words = [self.quantity]
+        if self.count:
+            words.append(str(self.count))
+        if self.superlative:
+            sup = self.superlative
+            words.append((f"rank {sup.rank} " if sup.rank > 1 else "") + sup.ranking)
+        words += [w for w in (self.size, self.color) if w]
+        words.append((self.noun or "object") + ("s" if self.plural else ""))
+        if self.superlative and self.superlative.reference is not None:
+            words.append(f"to ({self.superlative.reference.canonical()})")
+        words += [f"not {c}" for c in self.not_colors]
+        words += [f"{'not ' if r.negated else ''}{r.relation} ({r.other.canonical()})" for r in self.relations]
+        words += [f"except ({e.canonical()})" for e in self.excluding]
         return " ".join(words)
 
 
@@ -146,6 +168,11 @@ def paraphrase(program: Program, phrase: Callable[[NounPhrase], str] = NounPhras
     return "; then ".join(parts)
 
 
+def canonical(program: Program) -> str:
+    """The program in words built from its fields only, one line: what the paraphrase corpus compares."""
+    return paraphrase(program, NounPhrase.canonical)
+
+
 def meaning(program: Program) -> dict:
     """The program as plain data without the instruction's own words (``text``), for comparing readings."""
 
@@ -161,3 +188,4 @@ def meaning(program: Program) -> dict:
 
 Superlative.model_rebuild()
 RelationFilter.model_rebuild()
+NounPhrase.model_rebuild()

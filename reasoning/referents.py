@@ -149,8 +149,24 @@ class Resolver:
                 f"{'not ' if rel.negated else ''}{rel.relation}({', '.join(others.chosen)}): "
                 f"{', '.join(o.id for o in objs) or 'none'}"
             )
+        if phrase.excluding:
+            objs = self._exclude(phrase, objs, res)
         if phrase.superlative is not None and objs:
             return self._rank(phrase.superlative, objs, res)
+        return objs
+
+    def _exclude(self, phrase: NounPhrase, objs: list[SceneObject], res: Resolution) -> list[SceneObject]:
+        """``all blocks except the red one``, ``the other block``: drop every object an excluded phrase fits
+        (one that fits nothing excludes nothing)."""
+        for other in phrase.excluding:
+            excluded = self.resolve(other.model_copy(update={"quantity": "all", "count": None}))
+            res.facts.extend(excluded.facts)
+            gone = set(excluded.chosen)
+            objs = [o for o in objs if o.id not in gone]
+            res.notes.append(
+                f"except {other.describe()} ({', '.join(sorted(gone)) or 'none seen'}): "
+                f"{', '.join(o.id for o in objs) or 'none'}"
+            )
         return objs
 
     def _rank(self, sup: Superlative, objs: list[SceneObject], res: Resolution) -> list[SceneObject] | None:
