@@ -98,13 +98,14 @@ def check_kg(files: list[Path]) -> list[str]:
     return [str(f) for f in files]
 
 
-def check_tools(specs: list[str]) -> None:
-    """Load the tool registry once up front, so that a bad --tools spec is a one-line error."""
+def check_tools(specs: list[str]) -> list[str]:
+    """Load the tool registry once up front, so that a bad --tools spec is a one-line error; the specs back."""
     try:
         registry = default_registry(specs)
     except ToolError as exc:
         raise bad_input(f"--tools: {exc}") from None
     warn_load_errors(registry.load_errors)
+    return specs
 
 
 def warn_load_errors(problems: list[str]) -> None:

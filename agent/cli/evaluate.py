@@ -22,6 +22,7 @@ from groundsight.agent.cli.app import (
     load_or_exit,
     vlm_server_options,
 )
+from groundsight.agent.cli.options import Device, Dtype, KgFiles, Twin, Verify, VlmBaseUrl, VlmModel
 from groundsight.agent.cli.run import check_record, write_recordings_or_exit
 from groundsight.agent.evaluation.metrics import ROW_COLUMNS, family_rows, scenario_rows
 from groundsight.agent.evaluation.pool import BACKENDS, run_jobs
@@ -70,22 +71,16 @@ def evaluate(
     model: Annotated[
         str | None, typer.Option(help="vlm / detector: a local model folder or hub id (vlm: default shipped).")
     ] = None,
-    device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
-    dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
-    vlm_base_url: Annotated[
-        str | None, typer.Option(help="vlm-server: an OpenAI-compatible server with image input (its /v1 URL).")
-    ] = None,
-    vlm_model: Annotated[str | None, typer.Option(help="vlm-server: the model name the server serves.")] = None,
-    kg: Annotated[
-        list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
-    ] = None,
-    twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
+    device: Device = "cpu",
+    dtype: Dtype = None,
+    vlm_base_url: VlmBaseUrl = None,
+    vlm_model: VlmModel = None,
+    kg: KgFiles = None,
+    twin: Twin = False,
     llm_model: Annotated[str | None, typer.Option(help="llm: local model folder / hub id, or the served name.")] = None,
     llm_base_url: Annotated[str | None, typer.Option(help="llm: an OpenAI-compatible server (vLLM).")] = None,
     noise: Annotated[float, typer.Option(help="noisy:<inner> perception: rate of every injected hallucination.")] = 0.2,
-    verify: Annotated[
-        bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
-    ] = True,
+    verify: Verify = True,
     tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function (repeatable).")] = None,
     backend: Annotated[str, typer.Option(help="Where episodes run: process (local pool) or ray.")] = "process",
     address: Annotated[str | None, typer.Option(help="ray: cluster address (default: a local Ray).")] = None,

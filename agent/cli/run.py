@@ -22,6 +22,7 @@ from groundsight.agent.cli.app import (
     result_line,
     vlm_server_options,
 )
+from groundsight.agent.cli.options import Device, Dtype, KgFiles, Twin, Verify, VlmBaseUrl, VlmModel
 from groundsight.agent.loop.runner import RunConfig, Summary, resume_run, run_episode
 from groundsight.agent.recording import record_target, write_recordings
 from groundsight.agent.tasks.scenario import ScenarioError
@@ -101,6 +102,27 @@ def resume_episode(run_dir: Path, answers: list[str], no_input: bool, quiet: boo
         raise bad_input(f"--resume: {str(exc).splitlines()[0]}") from None
 
 
+def _backend_options(
+    perception: str,
+    reasoner: str,
+    model: str | None,
+    noise: float,
+    device: str,
+    dtype: str | None,
+    vlm_base_url: str | None,
+    vlm_model: str | None,
+    llm_model: str | None,
+    llm_base_url: str | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The perceiver's options and the llm reasoner's options, checked (one-line errors, exit 2).
+    ``--model`` goes to the perceiver when it needs one (vlm, detector), else to the llm reasoner."""
+    check_backends(perception, reasoner, model)
+    server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    needs_model = perception.split(":")[-1] in ("vlm", "detector")
+    llm = llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
+    return {"model": model, "noise": noise, "device": device, "dtype": dtype, **server}, llm
+
+
 def _print_header(name: str, instruction: str, seed: int, perception: str, reasoner: str) -> None:
     console.print(f"[bold]{name}[/] (seed {seed}, perception {perception}, reasoner {reasoner})")
     console.print(f"instruction: {instruction}", markup=False)
@@ -132,60 +154,63 @@ def write_recordings_or_exit(
         raise bad_input(str(exc)) from None
 
 
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Scenario YAML file or packaged name, e.g. pick_place/red_block_in_blue_bowl (not with --resume)."
+    ),
+]
+REASONER_HELP = "Reasoner: rules (grammar + knowledge graph + planner) or llm (a chat model, verified)."
+AnswerOption = Annotated[
+    list[str] | None,
+    typer.Option(help="Answer to the agent's question (e.g. 'the left one'); repeat for several questions."),
+]
+LlmModelOption = Annotated[
+    str | None,
+    typer.Option(help="llm: local model folder / hub id, or the model name a --llm-base-url server serves."),
+]
+LlmBaseUrlOption = Annotated[
+    str | None, typer.Option(help="llm: an OpenAI-compatible server, e.g. vLLM at http://localhost:8000/v1.")
+]
+ModelOption = Annotated[
+    str | None, typer.Option(help="vlm / detector / llm: a local model folder or hub id (--llm-model if both).")
+]
+ResumeOption = Annotated[
+    Path | None, typer.Option(help="Continue a run from its directory's checkpoint (after a crash or a question).")
+]
+ToolsOption = Annotated[
+    list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
+]
+RecordOption = Annotated[
+    tuple[str, Path] | None, typer.Option(help="Also add the episode to a dataset: lerobot DIR (appends).")
+]
+
+
 def run(
-    scenario: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Scenario YAML file or packaged name, e.g. pick_place/red_block_in_blue_bowl (not with --resume)."
-        ),
-    ] = None,
+    scenario: ScenarioArg = None,
     seed: Annotated[int, typer.Option(help="Seed for object placement jitter.")] = 0,
     perception: Annotated[str, typer.Option(help=PERCEPTION_HELP)] = "classical",
-    reasoner: Annotated[
-        str, typer.Option(help="Reasoner: rules (grammar + knowledge graph + planner) or llm (a chat model, verified).")
-    ] = "rules",
+    reasoner: Annotated[str, typer.Option(help=REASONER_HELP)] = "rules",
     out: Annotated[Path | None, typer.Option(help="Run directory (default runs/<scenario>-seed<N>).")] = None,
-    answer: Annotated[
-        list[str] | None,
-        typer.Option(help="Answer to the agent's question (e.g. 'the left one'); repeat for several questions."),
-    ] = None,
-    kg: Annotated[
-        list[Path] | None, typer.Option(help="Extra Turtle file merged into the knowledge graph (repeatable).")
-    ] = None,
-    twin: Annotated[bool, typer.Option(help="Roll every plan out on a copy of the world before acting.")] = False,
-    llm_model: Annotated[
-        str | None,
-        typer.Option(help="llm: local model folder / hub id, or the model name a --llm-base-url server serves."),
-    ] = None,
-    llm_base_url: Annotated[
-        str | None, typer.Option(help="llm: an OpenAI-compatible server, e.g. vLLM at http://localhost:8000/v1.")
-    ] = None,
+    answer: AnswerOption = None,
+    kg: KgFiles = None,
+    twin: Twin = False,
+    llm_model: LlmModelOption = None,
+    llm_base_url: LlmBaseUrlOption = None,
     gui: Annotated[bool, typer.Option(help="Open the PyBullet GUI (needs a display).")] = False,
     video: Annotated[bool, typer.Option(help="Also write OUT/episode.mp4 from the front camera.")] = False,
-    model: Annotated[
-        str | None, typer.Option(help="vlm / detector / llm: a local model folder or hub id (--llm-model if both).")
-    ] = None,
+    model: ModelOption = None,
     noise: Annotated[float, typer.Option(help="noisy:<inner>: rate of every injected hallucination.")] = 0.2,
-    device: Annotated[str, typer.Option(help="vlm: cpu or cuda.")] = "cpu",
-    dtype: Annotated[str | None, typer.Option(help="vlm: float32 or bfloat16 (default bf16 on cuda).")] = None,
-    vlm_base_url: Annotated[
-        str | None, typer.Option(help="vlm-server: an OpenAI-compatible server with image input (its /v1 URL).")
-    ] = None,
-    vlm_model: Annotated[str | None, typer.Option(help="vlm-server: the model name the server serves.")] = None,
-    verify: Annotated[
-        bool, typer.Option("--verify/--no-verify", help="--no-verify: act whatever the checks say (ablation).")
-    ] = True,
-    resume: Annotated[
-        Path | None, typer.Option(help="Continue a run from its directory's checkpoint (after a crash or a question).")
-    ] = None,
+    device: Device = "cpu",
+    dtype: Dtype = None,
+    vlm_base_url: VlmBaseUrl = None,
+    vlm_model: VlmModel = None,
+    verify: Verify = True,
+    resume: ResumeOption = None,
     no_input: Annotated[bool, typer.Option("--no-input", help="Never ask in the terminal; pause instead.")] = False,
-    tools: Annotated[
-        list[str] | None, typer.Option(help="Extra tools for the llm reasoner, module:function (repeatable).")
-    ] = None,
+    tools: ToolsOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line.")] = False,
-    record: Annotated[
-        tuple[str, Path] | None, typer.Option(help="Also add the episode to a dataset: lerobot DIR (appends).")
-    ] = None,
+    record: RecordOption = None,
     rerun_save: Annotated[Path | None, typer.Option(help="Also log the run to a Rerun recording FILE.rrd.")] = None,
 ) -> None:
     """Run one episode and judge it on simulator truth.
@@ -202,36 +227,28 @@ def run(
     if scenario is None:
         raise bad_input("name a scenario file (or --resume RUN_DIR)")
     spec = load_or_exit(scenario)
-    check_backends(perception, reasoner, model)
-    server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    perception_options, llm = _backend_options(
+        perception, reasoner, model, noise, device, dtype, vlm_base_url, vlm_model, llm_model, llm_base_url
+    )
     check_record(record)
+    config = RunConfig(
+        seed=seed,
+        perception=perception,
+        reasoner=reasoner,
+        gui=gui,
+        video=video,
+        perception_options=perception_options,
+        kg_files=check_kg(kg or []),
+        twin=twin,
+        reasoner_options=llm,
+        verify=verify,
+        tool_specs=check_tools(tools or []),
+    )
     out = out or Path("runs") / f"{spec.name}-seed{seed}"
     if not quiet:
         _print_header(spec.name, spec.instruction, seed, perception, reasoner)
-    needs_model = perception.split(":")[-1] in ("vlm", "detector")
-    llm = llm_options(reasoner, llm_model or (None if needs_model else model), llm_base_url, device, dtype)
-    kg_files = check_kg(kg or [])
-    check_tools(tools or [])
-    summary = run_episode(
-        spec,
-        RunConfig(
-            seed=seed,
-            perception=perception,
-            reasoner=reasoner,
-            gui=gui,
-            video=video,
-            perception_options={"model": model, "noise": noise, "device": device, "dtype": dtype, **server},
-            kg_files=kg_files,
-            twin=twin,
-            reasoner_options=llm,
-            verify=verify,
-            tool_specs=tools or [],
-        ),
-        out,
-        on_step=step_printer(quiet),
-        answers=answer or [],
-        ask=_terminal_asker(no_input),
-    )
+    ask = _terminal_asker(no_input)
+    summary = run_episode(spec, config, out, on_step=step_printer(quiet), answers=answer or [], ask=ask)
     if not quiet:
         _print_footer(summary, out)
     write_recordings_or_exit([out], record, rerun_save, quiet)
