@@ -4,15 +4,18 @@ checks of backend names, knowledge files and tool specs, and the logging callbac
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from groundsight.agent.loop.run_dir import RunDirError
 from groundsight.agent.loop.runner import REASONERS, Summary
 from groundsight.agent.loop.tools import ToolError, default_registry
 from groundsight.agent.tasks.scenario import Scenario, ScenarioError, load_scenario
+from groundsight.inputs import InputFileError, one_line
 from groundsight.knowledge import KnowledgeBase, KnowledgeError
 from groundsight.perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
 
@@ -140,5 +143,22 @@ def _configure(
 
 
 def main() -> None:
-    """Console-script entry point (``groundsight`` and ``python -m groundsight``)."""
-    app()
+    """Console-script entry point (``groundsight`` and ``python -m groundsight``).
+
+    The last line of defence for the exit codes: a bad input that reached no command's own check (a busy or
+    unusable run directory, an unreadable file) is one line and exit 2; an internal failure is one line and exit 1
+    (the traceback with ``GROUNDSIGHT_DEBUG=1``); Ctrl-C is exit 130. Never a traceback.
+    """
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted", markup=False)
+        raise SystemExit(130) from None
+    except (RunDirError, InputFileError) as exc:
+        err.print(f"error: {one_line(exc, 300)}", markup=False, soft_wrap=True)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        if os.environ.get("GROUNDSIGHT_DEBUG"):
+            raise
+        err.print(f"internal error: {type(exc).__name__}: {one_line(exc, 300)}", markup=False, soft_wrap=True)
+        raise SystemExit(1) from None

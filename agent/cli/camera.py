@@ -112,7 +112,8 @@ def camera(
     """Perceive a real camera feed; write OUT/scene_graph.jsonl, OUT/annotated.mp4 and OUT/summary.json.
 
     With --instruction, prints the plan the agent would execute (nothing moves).
-    Exit code: 0 ran (a camera that stops mid-stream is reported, not an error), 2 bad input.
+    Exit code: 0 ran (a camera that stops mid-stream is reported, not an error), 2 bad input (including a source
+    that gives no usable frame at all: empty, unreadable or wrong-size images).
     """
     _quiet_opencv()
     from groundsight.agent.loop.live_camera import run_camera
@@ -145,3 +146,5 @@ def camera(
             if close is not None:
                 close()
     _print_camera_summary(summary, out)
+    if summary.status == "camera_error" and summary.perceived_frames == 0:
+        raise bad_input(f"--source {source}: no usable frame: {summary.reason}")

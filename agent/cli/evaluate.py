@@ -45,6 +45,17 @@ def _episode(args: tuple[str, int, str, str, str, dict[str, Any]]) -> dict[str, 
     return {**summary.model_dump(), "file": path}
 
 
+def _check_unique_names(files: list[Path]) -> None:
+    """Load every file (a bad one exits 2) and refuse two that share a ``name``: each episode's folder is
+    ``OUT/NAME/seedN``, so they would overwrite each other."""
+    seen: dict[str, Path] = {}
+    for f in files:
+        name = load_or_exit(f).name
+        if name in seen:
+            raise bad_input(f"{f}: name: {name!r} is also the name of {seen[name]}; scenario names must be unique")
+        seen[name] = f
+
+
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, sort_keys=True) + "\n" for r in rows)
@@ -95,8 +106,7 @@ def evaluate(
     files = find_scenarios(paths)
     if not files:
         raise bad_input(f"no scenario files under {', '.join(map(str, paths))}")
-    for f in files:
-        load_or_exit(f)
+    _check_unique_names(files)
     check_backends(perception, reasoner, model)
     server = vlm_server_options(perception, vlm_base_url, vlm_model)
     if backend not in BACKENDS:

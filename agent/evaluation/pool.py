@@ -50,7 +50,7 @@ def _ray(fn: Callable[[Job], Result], jobs: list[Job], workers: int, address: st
     try:
         import ray
     except ImportError:  # pragma: no cover - ray is a dev dependency
-        raise ValueError("--backend ray: Ray is not installed (pip install 'ray>=2.9')") from None
+        raise ValueError("--backend ray: Ray is not installed; install it with: pip install 'groundsight[ray]'") from None
     started = not ray.is_initialized()
     if started:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}

@@ -270,10 +270,12 @@ def _tools_from(obj: Any, where: str) -> list[Tool]:
         if required:
             raise ToolError(
                 f"{where}: {getattr(obj, '__name__', obj)!s} takes arguments; decorate it with "
-                "@agent.tools.tool, or give a function with no arguments that returns tools"
+                "@groundsight.agent.loop.tools.tool, or give a function with no arguments that returns tools"
             )
         try:
             obj = obj()
+        except SystemExit as exc:
+            raise ToolError(f"{where}: calling it called sys.exit({exc.code!r})") from None
         except Exception as exc:  # noqa: BLE001 - a plugin's failure is one line naming it
             raise ToolError(f"{where}: calling it failed: {_error_text(exc)}") from None
     items = [obj] if isinstance(obj, Tool) else obj
@@ -404,6 +406,8 @@ def _import(module_name: str, where: str) -> Any:
             raise ToolError(f"{where}: cannot import module {module_name!r}: {_error_text(exc)}") from None
         sys.path.append(cwd)  # like `python -m`: a module beside the user is found
         return _import(module_name, where)
+    except SystemExit as exc:  # a module that exits while imported must not end groundsight silently
+        raise ToolError(f"{where}: module {module_name!r} called sys.exit({exc.code!r}) while being imported") from None
     except Exception as exc:  # noqa: BLE001 - any error while importing the user's module
         raise ToolError(f"{where}: cannot import module {module_name!r}: {_error_text(exc)}") from None
 

@@ -251,6 +251,8 @@ def resolve_scenario_path(name: str | Path) -> Path:
     if path.exists():
         return path
     relative = Path(*path.parts[1:]) if path.parts[:1] == ("scenarios",) else path
+    if relative == Path():
+        return PACKAGED_SCENARIOS
     for candidate in (PACKAGED_SCENARIOS / relative, PACKAGED_SCENARIOS / relative.with_suffix(".yaml")):
         if candidate.exists() and candidate.name != "__init__.py":
             return candidate

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 
 from groundsight.agent.tasks.scenario import Scenario
@@ -9,6 +12,8 @@ from groundsight.sim.bodies import ObjectSpec
 from groundsight.sim.scene import PlacementRequest, place_objects
 from groundsight.sim.truth import ObjectTruth
 from groundsight.sim.world import World
+
+log = logging.getLogger(__name__)
 
 
 def scenario_specs(scenario: Scenario, rng: np.random.Generator) -> list[ObjectSpec]:
@@ -28,7 +33,11 @@ def scenario_specs(scenario: Scenario, rng: np.random.Generator) -> list[ObjectS
 
 
 def build_world(scenario: Scenario, rng: np.random.Generator, gui: bool = False) -> World:
-    """A world holding the scenario's objects, placed for this seed, settled."""
+    """A world holding the scenario's objects, placed for this seed, settled. ``gui`` without a display (no
+    ``DISPLAY``) runs headless with a warning instead of failing in PyBullet's X11 window code."""
+    if gui and not os.environ.get("DISPLAY"):
+        log.warning("--gui: no display (DISPLAY is not set); running headless")
+        gui = False
     world = World(gui=gui)
     for spec in scenario_specs(scenario, rng):
         world.add_object(spec)
