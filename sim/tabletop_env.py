@@ -24,9 +24,9 @@ observation and ``info`` are bit for bit those of a new env reset with the same 
 Objects start exactly resting on the table (bottom at z = 0); the first skill's physics settles them.
 ``info["truth"]`` leaves out PyBullet's body ids, which depend on the pool's history. The steps after a reset
 are deterministic for the same history; after a different history they can differ from a new env's by tens of
-micrometres once objects touch (measured after a pick and a place), not bit for bit: the reset drops every
-contact cache (see :meth:`~sim.world.BodyPool.place`), yet PyBullet keeps some internal state that a client
-cannot reset.
+micrometres once objects touch (2e-5 m after a pick and a place, in some histories), not bit for bit: the reset
+drops every contact cache (see :meth:`~sim.world.BodyPool.place`), but PyBullet's broadphase keeps its history
+(its tree and the order of its pairs), which no client call resets short of ``resetSimulation``.
 """
 
 from __future__ import annotations

@@ -206,10 +206,11 @@ class BodyPool:
 
     There are as many bodies per (type, size) as the largest scene so far needed. :meth:`place` makes a scene
     out of them: it restores the physics state saved when the pool was built (``pybullet.restoreState``: every
-    body parked far below the table at rest, the arm at home, no contact points, so no warm-starting from the
-    previous episode), then puts the scene's bodies where their specs say, resting on the table top (z = 0),
-    in their colours. Nothing is stepped, so the scene is a function of the specs alone: bit for bit the same
-    after any history as in a new world.
+    body parked far below the table at rest, the arm at home), then puts the scene's bodies where their specs
+    say, resting on the table top (z = 0), in their colours, and clears what PyBullet carries over from the
+    previous episode: every collision pair with its contact cache (warm starting); pooled bodies and the arm
+    never sleep, so no sleep timer carries over either. Nothing is stepped, so the scene is a function of the
+    specs alone: bit for bit the same after any history as in a new world.
 
     When a scene needs more bodies than the pool has, the pool is rebuilt: every pooled body is removed (last
     first) and all are created again in a canonical (type, size) order, so that the bodies a scene uses are
