@@ -29,6 +29,9 @@ from groundsight.sim.truth import ObjectTruth
 log = logging.getLogger(__name__)
 
 TIME_STEP = 1.0 / 240.0
+"""Physics step (seconds): PyBullet's default, at which the Panda's position motors, the friction grasp (finger
+force and friction, no constraint) and every skill's step bounds are tuned; ``benchmarks.skills_success`` measures
+its rates at this step. (panda-gym steps 1/500 s, 20 substeps per action.)"""
 TABLE_COLOR = (0.32, 0.30, 0.28, 1.0)
 TABLE_HALF_EXTENTS = (0.6, 0.75, 0.02)
 TABLE_CENTRE = (0.4, 0.0, -0.02)
