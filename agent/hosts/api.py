@@ -22,7 +22,6 @@ differs, and convert in the robot). The run directory gets what a scenario run w
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 import time
@@ -31,28 +30,24 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
 from pydantic import BaseModel
 
 from groundsight.agent.hosts.appearance import Appearance
 from groundsight.agent.hosts.places import NamedPlace, PlacesPerceiver, check_places, places_turtle
 from groundsight.agent.loop.graph import Runtime, build_graph
 from groundsight.agent.loop.robot_interface import RecordingRobot, RobotInterface
-from groundsight.agent.loop.runner import make_reasoner, open_checkpointer
+from groundsight.agent.loop.runner import Dialogue, FrameStore, TraceWriter, drive, make_reasoner, open_checkpointer
 from groundsight.agent.loop.state import AgentState
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.evidence import colour_contradiction
-from groundsight.perception.frame import CameraSource, Frame
+from groundsight.perception.frame import CameraSource
 from groundsight.perception.perceivers import make_perceiver
 from groundsight.reasoning.verifier import Verifier
 
 log = logging.getLogger(__name__)
 
-FRAME_SIZE = (320, 240)
-"""Width and height of the JPEG frames stored per look in ``OUT/frames``."""
 
 
 class HostResult(BaseModel):
@@ -81,35 +76,6 @@ class HostResult(BaseModel):
         return self.status == "succeeded"
 
 
-def _frame_sink(out: Path) -> Callable[[list[Frame]], list[str]]:
-    """Writes each look's frames as small JPEGs under ``out/frames`` and names them."""
-    folder = out / "frames"
-    folder.mkdir(exist_ok=True)
-    looks = [0]
-
-    def sink(frames: list[Frame]) -> list[str]:
-        looks[0] += 1
-        names = []
-        for frame in frames:
-            name = f"frames/look_{looks[0]:03d}_{frame.camera}.jpg"
-            small = cv2.resize(np.asarray(frame.rgb)[:, :, :3], FRAME_SIZE, interpolation=cv2.INTER_AREA)
-            cv2.imwrite(str(out / name), cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-            names.append(name)
-        return names
-
-    return sink
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
 def _perceiver(perception: str | Any, appearance: Appearance | None, seed: int, options: dict[str, Any]) -> Any:
     """A perceiver by name (``classical`` calibrated to the host's appearance) or the object given."""
     if not isinstance(perception, str):
@@ -130,34 +96,6 @@ def _knowledge(places: Sequence[NamedPlace], kg_files: Sequence[str | Path], fol
         path.write_text(places_turtle(places), encoding="utf-8")
         kb.load(path)
     return kb
-
-
-def _drive(
-    app: Any, state: AgentState, config: dict[str, Any], trace: Any, answers: list[str], ask: Any, on_step: Any
-) -> int:
-    """Stream the graph to its end, answering its questions from ``answers`` then ``ask``; returns the steps."""
-    steps = 0
-    graph_input: Any = state
-    while graph_input is not None:
-        asked: str | None = None
-        for chunk in app.stream(graph_input, config, stream_mode="updates", durability="sync"):
-            chunk.pop("__metadata__", None)
-            for node, update in chunk.items():
-                if node == "__interrupt__":
-                    asked = str(update[0].value.get("question", "")) if update else ""
-                    update = {"question": [i.value for i in update]}
-                if trace is not None:
-                    trace.write(json.dumps({"step": steps, "node": node, **_jsonable(update or {})}, sort_keys=True))
-                    trace.write("\n")
-                    trace.flush()
-                if on_step is not None:
-                    on_step(steps, node, update or {})
-                steps += 1
-        answer = None
-        if asked is not None:
-            answer = answers.pop(0) if answers else (ask(asked) if ask is not None else None)
-        graph_input = Command(resume=answer) if answer is not None else None
-    return steps
 
 
 def run_in_host(
@@ -229,27 +167,25 @@ def run_in_host(
         kb=kb,
         robot=RecordingRobot(robot, str(folder / "robot.jsonl") if folder is not None else None),
         verify=verify,
-        frame_sink=_frame_sink(folder) if folder is not None else None,
+        frame_sink=FrameStore(folder) if folder is not None else None,
     )
     state = AgentState(instruction=instruction, max_steps=max_steps, max_retries=max_retries)
-    steps = 0
-    trace = open(folder / "trace.jsonl", "a", encoding="utf-8") if folder is not None else None  # noqa: SIM115
+    trace = TraceWriter(folder, resume=False, on_step=on_step)
     try:
         checkpointer = open_checkpointer(folder / "checkpoint.sqlite") if folder is not None else InMemorySaver()
         app = build_graph(runtime).compile(checkpointer=checkpointer)
         config = {"configurable": {"thread_id": f"host-{seed}"}, "recursion_limit": 10 * max_steps}
-        steps = _drive(app, state, config, trace, list(answers), ask, on_step)
+        drive(app, config, state, trace, Dialogue(answers, ask))
         state = AgentState.model_validate(app.get_state(config).values)
     except Exception as exc:  # an internal failure is a recorded result, never a lost one
         log.debug("host episode crashed", exc_info=True)
         if folder is not None:
             (folder / "error.txt").write_text(traceback.format_exc(), encoding="utf-8")
         state = state.model_copy(
-            update={"status": "failed", "reason": f"internal error: {type(exc).__name__}: {exc}", "steps": steps}
+            update={"status": "failed", "reason": f"internal error: {type(exc).__name__}: {exc}", "steps": trace.steps}
         )
     finally:
-        if trace is not None:
-            trace.close()
+        trace.close()
         if scratch is not None:
             scratch.cleanup()
     host_success, host_error = _host_verdict(success)

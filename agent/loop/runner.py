@@ -21,6 +21,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from groundsight.agent.loop.graph import Reasoner, Runtime, build_graph
+from groundsight.agent.loop.reasoners import REASONERS
 from groundsight.agent.loop.robot_interface import RecordingRobot, read_journal, replay
 from groundsight.agent.loop.run_dir import RunDirError, locked_run_dir, trim_torn_tail
 from groundsight.agent.loop.state import AgentState
@@ -44,7 +45,6 @@ from groundsight.sim.world import World
 
 log = logging.getLogger(__name__)
 
-REASONERS = ("rules", "llm")
 
 
 def make_reasoner(name: str, kb: KnowledgeBase, verifier: Verifier, **options: Any) -> Reasoner:
@@ -119,13 +119,13 @@ def judge(scenario: Scenario, state: AgentState, goal_ok: bool | None, moved: li
     return state.status == "needs_clarification" and named and not moved
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     return value
 
 
@@ -186,7 +186,7 @@ RUN_FILES = (
 """What a fresh run writes into its directory (an earlier run's copies are removed first)."""
 
 
-class _FrameStore:
+class FrameStore:
     """Writes each look's frames as small JPEGs and names them relative to the run directory."""
 
     def __init__(self, out: Path) -> None:
@@ -207,7 +207,7 @@ class _FrameStore:
         return names
 
 
-class _Dialogue:
+class Dialogue:
     """The person's side of an episode: the clarification answers given in advance, then ``ask``."""
 
     def __init__(self, answers: Sequence[str], ask: Callable[[str], str | None] | None) -> None:
@@ -221,7 +221,7 @@ class _Dialogue:
         return self.ask(question) if self.ask is not None else None
 
 
-class _TraceWriter:
+class TraceWriter:
     """Appends each graph step to ``trace.jsonl`` (when there is a run directory) and tells ``on_step``."""
 
     def __init__(self, out: Path | None, resume: bool, on_step: Callable[[int, str, dict[str, Any]], None] | None):
@@ -231,7 +231,7 @@ class _TraceWriter:
 
     def write(self, node: str, update: dict[str, Any], cached: bool) -> None:
         """Record one node's update (``replayed`` when LangGraph applied writes saved before a kill)."""
-        record = {"step": self.steps, "node": node, **_jsonable(update)}
+        record = {"step": self.steps, "node": node, **jsonable(update)}
         if cached:
             record["replayed"] = True
         if self.file is not None:
@@ -297,10 +297,10 @@ def run_episode(
     if config.reasoner not in REASONERS:
         raise ValueError(f"unknown reasoner {config.reasoner!r} (known: {', '.join(REASONERS)})")
     if out_dir is None:
-        return _run(scenario, config, None, _Dialogue(answers, ask), on_step, resume=False)
+        return _run(scenario, config, None, Dialogue(answers, ask), on_step, resume=False)
     with locked_run_dir(Path(out_dir)) as out:
         _prepare_or_refuse(out, scenario, config)
-        return _run(scenario, config, out, _Dialogue(answers, ask), on_step, resume=False)
+        return _run(scenario, config, out, Dialogue(answers, ask), on_step, resume=False)
 
 
 def _prepare_or_refuse(out: Path, scenario: Scenario, config: RunConfig) -> None:
@@ -321,7 +321,7 @@ def resume_run(
     with locked_run_dir(Path(run_dir)) as out:
         config = _stored_config(out)
         scenario = load_scenario(config.scenario_file)  # type: ignore[arg-type]
-        dialogue = _Dialogue(answers, ask)
+        dialogue = Dialogue(answers, ask)
         if not _has_checkpoint(out, _thread_id(scenario, config)):
             # killed before its first checkpoint, or the checkpoint is damaged: start the episode afresh (the
             # simulated world is rebuilt from the seed, so nothing of the killed run's motion carries over)
@@ -373,13 +373,13 @@ def _run(
     scenario: Scenario,
     config: RunConfig,
     out: Path | None,
-    dialogue: _Dialogue,
+    dialogue: Dialogue,
     on_step: Callable[[int, str, dict[str, Any]], None] | None,
     resume: bool,
 ) -> Summary:
     """Build the scene, drive the graph (from its checkpoint when ``resume``), judge and write the summary."""
     started = time.perf_counter()
-    trace = _TraceWriter(out, resume, on_step)
+    trace = TraceWriter(out, resume, on_step)
     state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
     world: World | None = None
     recorder: VideoRecorder | None = None
@@ -392,7 +392,7 @@ def _run(
         initial = world.truth_by_id()
         episode = _build_episode(scenario, config, world, out)
         graph_input = _resume_input(episode, out, dialogue) if resume and out is not None else state
-        _drive(episode, graph_input, trace, dialogue)
+        drive(episode.app, episode.graph_config, graph_input, trace, dialogue)
         state = AgentState.model_validate(episode.app.get_state(episode.graph_config).values)
     except Exception as exc:  # an internal failure is a recorded result, never a lost one
         log.debug("episode crashed", exc_info=True)
@@ -436,7 +436,7 @@ def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Pat
         robot=robot,
         twin=_digital_twin(config.seed) if config.twin else None,
         verify=config.verify,
-        frame_sink=_FrameStore(out) if out is not None else None,
+        frame_sink=FrameStore(out) if out is not None else None,
     )
     checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
     graph_config = {
@@ -447,7 +447,7 @@ def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Pat
     return _Episode(app, checkpointer, skills, robot, perceiver, graph_config)
 
 
-def _resume_input(episode: _Episode, out: Path, dialogue: _Dialogue) -> Any:
+def _resume_input(episode: _Episode, out: Path, dialogue: Dialogue) -> Any:
     """Replay the robot journal on the rebuilt world and say how to go on from the checkpoint: ``None``
     (continue), ``Command(resume=answer)`` (it stopped at a question) or ``_STOP`` (it had finished, or the
     question has no answer yet)."""
@@ -467,12 +467,13 @@ def _resume_input(episode: _Episode, out: Path, dialogue: _Dialogue) -> Any:
     return None
 
 
-def _drive(episode: _Episode, graph_input: Any, trace: _TraceWriter, dialogue: _Dialogue) -> None:
-    """Stream the graph step by step into ``trace``; at a question, go on with the dialogue's answer."""
+def drive(app: Any, graph_config: dict[str, Any], graph_input: Any, trace: TraceWriter, dialogue: Dialogue) -> None:
+    """Stream a compiled graph step by step into ``trace``; at a question, go on with the dialogue's answer.
+    Shared by scenario runs and host worlds (:func:`groundsight.agent.hosts.run_in_host`)."""
     while graph_input is not _STOP:
         asked: str | None = None
         # durability="sync": each step's checkpoint is on disk before the next step starts
-        for chunk in episode.app.stream(graph_input, episode.graph_config, stream_mode="updates", durability="sync"):
+        for chunk in app.stream(graph_input, graph_config, stream_mode="updates", durability="sync"):
             # a step whose writes were saved before a kill comes back with {"__metadata__": {"cached": True}}
             cached = bool((chunk.pop("__metadata__", None) or {}).get("cached"))
             for node, update in chunk.items():
