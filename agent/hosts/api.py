@@ -49,7 +49,6 @@ from groundsight.reasoning.verifier import Verifier
 log = logging.getLogger(__name__)
 
 
-
 class HostResult(BaseModel):
     """``summary.json`` of a host episode: the agent's outcome and the host's own verdict."""
 
