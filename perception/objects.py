@@ -61,3 +61,28 @@ class Percept(BaseModel):
             if obj.id == object_id:
                 return obj
         raise KeyError(object_id)
+
+
+class TruthObject(BaseModel):
+    """The true state of one object, as the owner of the truth reports it to perception.
+
+    ``position`` is the centre of the object's axis-aligned 3D box (world frame) and ``extent`` its full
+    size along x, y, z, in metres; ``yaw`` its rotation about z in radians. ``body`` is the instance id
+    the object has in ``Frame.segmentation`` (None if the frames carry no segmentation of it).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    color: str
+    size: str | None = None
+    position: Vec3
+    extent: Vec3
+    yaw: float = 0.0
+    body: int | None = None
+
+    @property
+    def description(self) -> str:
+        """Human words for this object, e.g. ``red block``."""
+        return f"{self.color} {self.type}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import model_validator
 
-from groundsight.perception.perceivers.oracle import TruthObject
+from groundsight.perception.objects import TruthObject
 
 Vec3 = tuple[float, float, float]
 ROUND_TYPES = frozenset({"bowl", "plate", "ball", "cylinder", "mug"})

@@ -17,38 +17,12 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from groundsight.perception.frame import Frame
-from groundsight.perception.objects import Evidence, Percept, SceneObject
+from groundsight.perception.objects import Evidence, Percept, SceneObject, TruthObject
 from groundsight.perception.perceivers.base import frames_time
 
 Vec3 = tuple[float, float, float]
-
-
-class TruthObject(BaseModel):
-    """The true state of one object, as the owner of the truth reports it to perception.
-
-    ``position`` is the centre of the object's axis-aligned 3D box (world frame) and ``extent`` its full
-    size along x, y, z, in metres; ``yaw`` its rotation about z in radians. ``body`` is the instance id
-    the object has in ``Frame.segmentation`` (None if the frames carry no segmentation of it).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    type: str
-    color: str
-    size: str | None = None
-    position: Vec3
-    extent: Vec3
-    yaw: float = 0.0
-    body: int | None = None
-
-    @property
-    def description(self) -> str:
-        """Human words for this object, e.g. ``red block``."""
-        return f"{self.color} {self.type}"
 
 
 _SHARED_FIELDS = frozenset(TruthObject.model_fields) & frozenset(SceneObject.model_fields)
