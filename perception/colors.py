@@ -8,6 +8,14 @@ the scene's light and ``s`` the shading of that surface (1 for a face turned to 
 within ``[SHADING_MIN, SHADING_MAX]`` and picks the reference with the smallest residual. Bounding ``s``
 is what keeps white apart from gray and orange apart from brown: they differ in brightness, not in hue.
 
+Other renderers, palettes and lights paint the same colour names otherwise (a paler red, a dimmer blue, a
+desaturated brown). Pixels are therefore named by **regions of CIELAB's LCh** (lightness, chroma, hue angle;
+:func:`name_by_region`): a hue sector per colour family, split by chroma or lightness where two names share
+a hue (orange and brown, red and pink, white and gray), so pale, dark and saturated renderings of one colour
+get one name. A pixel that is a shade of a reference albedo (residual at most ``tight_residual``: every
+pixel of groundsight's own renders, and a host's calibrated paints, see ``agent.hosts.Appearance``) keeps
+that reference's name. The confidence of a name grows with the pixel's distance to its region's border.
+
 Classification of whole images goes through a 64x64x64 lookup table built once, so it costs one table
 look-up per pixel.
 """
@@ -57,6 +65,45 @@ MAX_RESIDUAL = 0.16
 """Largest residual (relative to the pixel's brightness) still given a name; worse pixels are unknown."""
 UNKNOWN = 255
 """Label of a pixel that matches no colour well."""
+TIGHT_RESIDUAL = 0.06
+"""A pixel within this residual of a reference albedo (a shade of it) keeps that reference's name."""
+
+# ------------------------------------------------------------------------------------------ LCh colour regions
+
+HUE_SECTORS: tuple[tuple[float, float, str], ...] = (
+    (344.0, 18.0, "red|pink"),
+    (18.0, 48.0, "red|pink|brown"),
+    (48.0, 78.0, "orange|brown"),
+    (78.0, 112.0, "yellow|brown"),
+    (112.0, 165.0, "green"),
+    (165.0, 235.0, "cyan"),
+    (235.0, 306.0, "blue"),
+    (306.0, 344.0, "purple"),
+)
+"""CIELAB hue sectors (degrees, start inclusive) and the names they hold; the names of a shared sector are
+split by :func:`name_by_region`'s chroma and lightness rules. Cyan (teal, turquoise) has no word of its own in
+the vocabulary; it is named blue, as the language reads "cyan" (``reasoning.language``)."""
+ACHROMATIC_CHROMA = (8.0, 0.08)
+"""A pixel is achromatic (white or gray) when its chroma is below ``a + b * L``."""
+WHITE_LIGHTNESS = 55.0
+"""Achromatic pixels at least this light are white, darker ones gray (down to :data:`BLACK_LIGHTNESS`)."""
+BLACK_LIGHTNESS = 15.0
+"""Achromatic pixels darker than this have no name (black is not in the vocabulary)."""
+RED_SATURATION = (0.95, 0.75)
+"""Chroma/lightness at and above which a pixel of the pink-red (344-18 deg) and red (18-48 deg) sectors is
+red; paler ones are pink, or brown in the red sector when dark (L < :data:`PINK_LIGHTNESS`) or warm
+(hue at least :data:`BROWN_HUE`)."""
+MAUVE = (352.0, 0.65)
+"""Greyish pixels (chroma/lightness below the second number) of the pink-red sector's first degrees (below
+the first number) are purple (mauve, Ravens' purple), not pink."""
+PINK_LIGHTNESS = 45.0
+BROWN_HUE = 35.0
+ORANGE_CHROMA = 43.0
+"""Chroma at and above which a pixel of the orange sector is orange; below it is brown."""
+YELLOW_CHROMA = 25.0
+"""Chroma at and above which a pixel of the yellow sector is yellow; below it is brown (olive, khaki)."""
+REGION_SCALE = 8.0
+"""Distance (CIELAB units) from a region's border at which a pixel's name is fully confident."""
 
 TABLE_RGB: tuple[float, float, float] = (76.0, 71.0, 66.0)
 """How the simulator's table top reads (median RGB) under the light the classifier is calibrated for; the
@@ -64,14 +111,104 @@ reference surface of :func:`white_balance`. Recalibrate for another table."""
 
 _LUT_BITS = 6
 
+_SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
+_WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+
+
+def rgb_to_lch(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB lightness, chroma and hue angle (degrees, 0..360) of N RGB pixels (0..255, read as sRGB, D65): Nx3."""
+    c = np.clip(np.asarray(rgb, dtype=np.float64).reshape(-1, 3) / 255.0, 0.0, 1.0)
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    xyz = (linear @ _SRGB_TO_XYZ.T) / _WHITE_D65
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    lightness = 116 * f[:, 1] - 16
+    a, b = 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])
+    return np.column_stack([lightness, np.hypot(a, b), np.degrees(np.arctan2(b, a)) % 360.0])
+
+
+def _sector_index(hue: np.ndarray) -> np.ndarray:
+    """Index into :data:`HUE_SECTORS` of every hue angle."""
+    out = np.zeros(len(hue), dtype=np.int64)
+    for k, (start, end, _) in enumerate(HUE_SECTORS):
+        inside = (hue >= start) & (hue < end) if start < end else (hue >= start) | (hue < end)
+        out[inside] = k
+    return out
+
+
+def _hue_margin(hue: np.ndarray, chroma: np.ndarray, sector: np.ndarray) -> np.ndarray:
+    """Distance (CIELAB units, along the chroma circle) from each pixel's hue to its sector's nearer border."""
+    starts = np.array([s for s, _, _ in HUE_SECTORS])[sector]
+    ends = np.array([e for _, e, _ in HUE_SECTORS])[sector]
+    to_start, to_end = (hue - starts) % 360.0, (ends - hue) % 360.0
+    return chroma * np.radians(np.minimum(to_start, to_end))
+
+
+def name_by_region(lch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Colour label (index into :data:`COLOR_NAMES`, or :data:`UNKNOWN`) of N LCh pixels by the LCh regions,
+    and each pixel's distance (CIELAB units) to its region's border (0 for unknown ones)."""
+    lightness, chroma, hue = np.asarray(lch, dtype=np.float64).reshape(-1, 3).T
+    index = {name: i for i, name in enumerate(COLOR_NAMES)}
+    labels = np.full(len(hue), UNKNOWN, dtype=np.uint8)
+    limit = ACHROMATIC_CHROMA[0] + ACHROMATIC_CHROMA[1] * lightness
+    sector = _sector_index(hue)
+    chromatic = chroma >= limit
+    margin = np.abs(chroma - limit)
+    margin[chromatic] = np.minimum(margin, _hue_margin(hue, chroma, sector))[chromatic]
+    ratio = chroma / np.maximum(lightness, 1.0)
+
+    def assign(where: np.ndarray, name: str, border: np.ndarray) -> None:
+        labels[where] = index[name]
+        margin[where] = np.minimum(margin[where], np.abs(border[where]))
+
+    names = [n for _, _, n in HUE_SECTORS]
+    pinkred, red = (
+        chromatic & (sector == names.index("red|pink")),
+        chromatic & (sector == names.index("red|pink|brown")),
+    )
+    assign(pinkred & (ratio >= RED_SATURATION[0]), "red", (ratio - RED_SATURATION[0]) * lightness)
+    pinkred_pale = pinkred & (ratio < RED_SATURATION[0])
+    assign(pinkred_pale, "pink", (ratio - RED_SATURATION[0]) * lightness)
+    greyish = pinkred_pale & (hue >= HUE_SECTORS[0][0]) & (hue < MAUVE[0]) & (ratio < MAUVE[1])
+    assign(greyish, "purple", np.minimum(chroma * np.radians(MAUVE[0] - hue), (MAUVE[1] - ratio) * lightness))
+    saturated = (ratio - RED_SATURATION[1]) * lightness
+    assign(red & (saturated >= 0), "red", saturated)
+    pale = red & (saturated < 0)
+    pink_border = np.minimum(lightness - PINK_LIGHTNESS, chroma * np.radians(BROWN_HUE - hue))
+    pink = pink_border >= 0
+    assign(pale & pink, "pink", np.minimum(-saturated, pink_border))
+    assign(pale & ~pink, "brown", np.minimum(-saturated, -pink_border))
+    for sector_name, name, chroma_min in (
+        ("orange|brown", "orange", ORANGE_CHROMA),
+        ("yellow|brown", "yellow", YELLOW_CHROMA),
+    ):
+        here = chromatic & (sector == names.index(sector_name))
+        assign(here & (chroma >= chroma_min), name, chroma - chroma_min)
+        assign(here & (chroma < chroma_min), "brown", chroma - chroma_min)
+    for sector_name, name in (("green", "green"), ("cyan", "blue"), ("blue", "blue"), ("purple", "purple")):
+        assign(chromatic & (sector == names.index(sector_name)), name, margin)
+    grey = ~chromatic & (lightness >= BLACK_LIGHTNESS)
+    assign(grey & (lightness >= WHITE_LIGHTNESS), "white", lightness - WHITE_LIGHTNESS)
+    assign(
+        grey & (lightness < WHITE_LIGHTNESS),
+        "gray",
+        np.minimum(WHITE_LIGHTNESS - lightness, lightness - BLACK_LIGHTNESS),
+    )
+    margin[labels == UNKNOWN] = 0.0
+    return labels, margin
+
 
 class ColorClassifier:
-    """Nearest-reference colour classification with a bounded shading factor.
+    """Colour naming by LCh regions, with the reference albedos (bounded shading factor) taking precedence
+    for pixels that are a shade of one of them.
 
     Args:
         gain: camera exposure, see :data:`GAIN`.
         shading: accepted ``(min, max)`` shading factor.
-        max_residual: residual above which a pixel is :data:`UNKNOWN`.
+        max_residual: kept for callers that read it; residuals above it no longer make a pixel unknown
+            (the regions name it).
+        tight_residual: residual up to which a pixel keeps its nearest reference's name (:data:`TIGHT_RESIDUAL`).
     """
 
     def __init__(
@@ -79,10 +216,12 @@ class ColorClassifier:
         gain: float = GAIN,
         shading: tuple[float, float] = (SHADING_MIN, SHADING_MAX),
         max_residual: float = MAX_RESIDUAL,
+        tight_residual: float = TIGHT_RESIDUAL,
     ) -> None:
         self.gain = gain
         self.shading = shading
         self.max_residual = max_residual
+        self.tight_residual = tight_residual
         self._refs = np.array([REFERENCE_ALBEDO[c] for c in COLOR_NAMES], dtype=np.float64) * 255.0 * gain
         self._lut: np.ndarray | None = None
 
@@ -102,10 +241,16 @@ class ColorClassifier:
         return dist / brightness[:, None]
 
     def classify_pixels(self, rgb: np.ndarray) -> np.ndarray:
-        """Label (uint8 index into :data:`COLOR_NAMES`, or :data:`UNKNOWN`) of each of N RGB pixels."""
+        """Label (uint8 index into :data:`COLOR_NAMES`, or :data:`UNKNOWN`) of each of N RGB pixels.
+
+        The LCh region's name (:func:`name_by_region`), unless the pixel is a shade of a reference albedo
+        (residual at most ``tight_residual``): then that reference's.
+        """
+        labels, _ = name_by_region(rgb_to_lch(rgb))
         r = self.residuals(rgb)
-        labels = np.argmin(r, axis=1).astype(np.uint8)
-        labels[r[np.arange(len(r)), labels] > self.max_residual] = UNKNOWN
+        nearest = np.argmin(r, axis=1)
+        tight = r[np.arange(len(r)), nearest] <= self.tight_residual
+        labels[tight] = nearest[tight]
         return labels
 
     @property
@@ -141,11 +286,16 @@ class ColorClassifier:
     def confidence(self, rgb: np.ndarray) -> float:
         """How clearly N pixels (all meant to be one colour) name their majority colour, in [0, 1].
 
-        The median margin between the best and second-best residual, mapped to [0, 1].
+        Pixels that are mostly shades of reference albedos: the median margin between the best and
+        second-best residual, mapped to [0, 1]. Others: the median distance to their LCh region's border
+        over :data:`REGION_SCALE`.
         """
         r = np.sort(self.residuals(rgb), axis=1)
-        margin = float(np.median(r[:, 1] - r[:, 0]))
-        return float(np.clip(margin / 0.25, 0.0, 1.0))
+        if np.mean(r[:, 0] <= self.tight_residual) >= 0.5:
+            margin = float(np.median(r[:, 1] - r[:, 0]))
+            return float(np.clip(margin / 0.25, 0.0, 1.0))
+        _, distance = name_by_region(rgb_to_lch(rgb))
+        return float(np.clip(np.median(distance) / REGION_SCALE, 0.0, 1.0))
 
 
 @lru_cache(maxsize=4)
@@ -159,12 +309,51 @@ def classify_color(rgb: tuple[float, float, float] | np.ndarray) -> str | None:
     return default_classifier().classify(rgb)
 
 
+BALANCE_LIMITS = (0.75, 1.33)
+"""Per-channel gains a white balance may divide out; a reference that reads further off is another surface
+(another table), not the calibrated one under another light, and the balance is refused."""
+BALANCE_SPREAD = 0.12
+"""The reference surface is uniform when at least :data:`BALANCE_SHARE` of its pixels lie within this
+fraction of its median brightness and chromaticity (a checkered floor, a table seen beside the floor, a
+shadowed half are not)."""
+BALANCE_SHARE = 0.8
+
+
+def balance_gain(
+    reference_pixels: np.ndarray,
+    reference: tuple[float, float, float] = TABLE_RGB,
+    tolerance: float = 0.02,
+    limits: tuple[float, float] = BALANCE_LIMITS,
+) -> tuple[np.ndarray | None, str]:
+    """The per-channel gain that makes ``reference_pixels`` read ``reference``, or None and why it is refused.
+
+    Trustworthy evidence only: the pixels must be many and uniform (:data:`BALANCE_SPREAD`, :data:`BALANCE_SHARE`)
+    and the gain within ``limits``. A gain within ``1 +- tolerance`` is no change (None, ``"not needed"``).
+    """
+    pixels = np.asarray(reference_pixels, dtype=np.float64).reshape(-1, 3)
+    if len(pixels) == 0:
+        return None, "no reference pixels"
+    seen = np.median(pixels, axis=0)
+    brightness = pixels.sum(axis=1)
+    level = max(float(seen.sum()), 1.0)
+    chroma = pixels / np.maximum(brightness, 1.0)[:, None] - seen / level
+    close = (np.abs(brightness / level - 1.0) <= BALANCE_SPREAD) & (np.abs(chroma).max(axis=1) <= BALANCE_SPREAD / 3)
+    if np.mean(close) < BALANCE_SHARE:
+        return None, f"reference not uniform ({100 * np.mean(close):.0f}% of its pixels near its median)"
+    gain = seen / np.asarray(reference, dtype=np.float64)
+    if np.any(gain < limits[0]) or np.any(gain > limits[1]):
+        return None, f"gain {np.round(gain, 2).tolist()} outside {list(limits)}: another surface, not another light"
+    if np.all(np.abs(gain - 1.0) <= tolerance):
+        return None, "not needed"
+    return gain, "applied"
+
+
 def white_balance(
     rgb: np.ndarray,
     reference_pixels: np.ndarray,
     reference: tuple[float, float, float] = TABLE_RGB,
     tolerance: float = 0.02,
-    limits: tuple[float, float] = (0.5, 2.0),
+    limits: tuple[float, float] = BALANCE_LIMITS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rescale ``rgb`` per channel so that a reference surface reads as it does under the calibration light.
 
@@ -173,16 +362,14 @@ def white_balance(
         reference_pixels: Nx3 pixels of the reference surface (e.g. the table top) in ``rgb``.
         reference: how that surface reads under the calibration light.
         tolerance: gains within ``1 +- tolerance`` count as no change (the image is returned as is).
-        limits: gains are clipped to this range (a reference that is mostly hidden cannot run away).
+        limits: the gains allowed; see :func:`balance_gain`, which also refuses a surface that is not uniform.
 
     Returns:
-        The balanced image (``rgb`` itself when nothing changed) and the per-channel gain that was divided out.
+        The balanced image (``rgb`` itself when nothing changed or the balance was refused) and the
+        per-channel gain that was divided out (ones when none).
     """
-    if len(reference_pixels) == 0:
-        return rgb, np.ones(3)
-    seen = np.median(np.asarray(reference_pixels, dtype=np.float64).reshape(-1, 3), axis=0)
-    gain = np.clip(seen / np.asarray(reference, dtype=np.float64), *limits)
-    if np.all(np.abs(gain - 1.0) <= tolerance):
+    gain, _ = balance_gain(reference_pixels, reference, tolerance, limits)
+    if gain is None:
         return rgb, np.ones(3)
     balanced = np.clip(np.asarray(rgb, dtype=np.float32) / gain.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
     return balanced, gain

@@ -48,8 +48,8 @@ from groundsight.perception.colors import (
     TABLE_RGB,
     UNKNOWN,
     ColorClassifier,
+    balance_gain,
     default_classifier,
-    white_balance,
 )
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
@@ -151,6 +151,11 @@ _BALL_MAX = max(m.sizes[s][0] for m in CATALOGUE if m.domed for s in m.sizes) / 
 _HOLLOW_COVER = 0.6  # a footprint covered less than this, with its middle unseen, is a cup seen from the side
 
 
+def _by_cost(row: tuple) -> tuple:
+    """Sort key of a scored (cost, dims, type, size) row: cost, then type and size (deterministic ties)."""
+    return (row[0], row[2], row[3])
+
+
 def _fit_circle(xy: np.ndarray, keep: float = 0.003, iterations: int = 4) -> tuple[np.ndarray, float]:
     """Least-squares circle (centre, radius) through 2D points, refitted on the points close to it.
 
@@ -215,9 +220,15 @@ class ClassicalConfig:
     than any object (the arm) and is dropped. A detection below ``fragment_confidence`` that lies on a
     larger, surer detection's surface (a highlight or shadow named another colour) is dropped.
 
+    Catalogue sizes are priors, not gates: a model may be scaled by ``size_range`` (footprint; height only
+    down) to fit a blob, at a cost of ``|ln scale| / size_prior`` for the footprint and ``/ height_prior`` for
+    the height (``size_prior`` 0 turns scaling off). The size word is then the nearest catalogue size's.
+
     With ``white_balance``, each frame's colours are first rescaled per channel so that the table (pixels
     at ``table_z``; at least ``min_table_pixels`` of them) reads ``table_rgb``, as under the light the
-    colour classifier is calibrated for.
+    colour classifier is calibrated for; only when that evidence is trustworthy (a uniform surface, a gain
+    within :data:`~groundsight.perception.colors.BALANCE_LIMITS`: see
+    :func:`~groundsight.perception.colors.balance_gain`). The percept records per camera whether it was applied.
     """
 
     table_z: float = 0.0
@@ -236,6 +247,9 @@ class ClassicalConfig:
     white_balance: bool = True
     table_rgb: tuple[float, float, float] = TABLE_RGB
     min_table_pixels: int = 2000
+    size_prior: float = 0.1
+    height_prior: float = 0.25
+    size_range: tuple[float, float] = (0.6, 1.6)
 
 
 @dataclass
@@ -267,6 +281,7 @@ class _Blob:
     clipped: bool = False  # reaches up to max_height: part of something taller (the arm), not an object
     type: str = ""
     size: str = ""
+    dims: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the model's (length, width, height), scaled if off-catalogue
     cost: float = math.inf
     margin: float = 0.0
     bottom: float = 0.0
@@ -312,6 +327,13 @@ def _merge(parts: list[_Blob]) -> _Blob:
     )
 
 
+class ClassicalPercept(Percept):
+    """A classical percept: the objects, and per camera what became of the white balance (``"applied"`` with
+    the gain, or why it was not: ``"not needed"``, ``"reference not uniform ..."``, ``"gain ... outside ..."``)."""
+
+    white_balance: dict[str, str] = {}
+
+
 class ClassicalPerceiver:
     """Colour/shape segmentation of RGB-D frames into typed, coloured 3D objects (OpenCV, CPU only).
 
@@ -329,6 +351,7 @@ class ClassicalPerceiver:
         self.colors = colors or default_classifier()
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (self.config.close_kernel, self.config.close_kernel))
         self._ray_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._balance_notes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -345,13 +368,15 @@ class ClassicalPerceiver:
         for f in frames:
             if f.depth is None:
                 log.warning("camera %r has no depth; skipped by the classical perceiver", f.camera)
+        self._balance_notes = {}
         per_frame = [self.detect(f) for f in usable]
         objects = per_frame[0] if len(per_frame) == 1 else fuse(per_frame, self.config.fuse_distance, vote_type=True)
-        return Percept(
+        return ClassicalPercept(
             objects=assign_ids(objects),
             cameras=[f.camera for f in frames],
             perceiver=self.name,
             t=frames_time(frames),
+            white_balance=dict(self._balance_notes),
         )
 
     def detect(self, frame: Frame) -> list[SceneObject]:
@@ -495,14 +520,20 @@ class ClassicalPerceiver:
         """
         cfg = self.config
         if not cfg.white_balance:
+            self._balance_notes[frame.camera] = "off"
             return frame
         table = np.abs(height[::4, ::4]) < cfg.min_height
         if np.count_nonzero(table) < cfg.min_table_pixels // 16:
+            self._balance_notes[frame.camera] = "too little table in view"
             return frame
-        rgb, gain = white_balance(frame.rgb, frame.rgb[::4, ::4][table], cfg.table_rgb)
-        if rgb is frame.rgb:
+        gain, note = balance_gain(frame.rgb[::4, ::4][table], cfg.table_rgb)
+        if gain is None:
+            self._balance_notes[frame.camera] = note
+            log.debug("camera %r: no white balance (%s)", frame.camera, note)
             return frame
+        self._balance_notes[frame.camera] = f"applied: 1/{np.round(gain, 3).tolist()}"
         log.debug("camera %r: colours balanced by 1/%s against the table", frame.camera, np.round(gain, 3))
+        rgb = np.clip(frame.rgb.astype(np.float32) / gain.astype(np.float32) + 0.5, 0, 255).astype(np.uint8)
         return replace(frame, rgb=rgb)
 
     def _segment(self, frame: Frame, height: np.ndarray) -> list[_Blob]:
@@ -737,8 +768,37 @@ class ClassicalPerceiver:
             sample = blob.points[:: max(1, len(blob.points) // 600)]
             blob.sphere = _fit_sphere(sample, r0, np.array([centre[0], centre[1], blob.top - r0]))
 
-    def _model_cost(self, blob: _Blob, model: ShapeModel, size: str) -> float:
-        length, width, height = model.sizes[size]
+    def _fitted_cost(
+        self, blob: _Blob, model: ShapeModel, size: str, scale: bool = True
+    ) -> tuple[float, tuple[float, float, float]]:
+        """Cost of ``blob`` as ``model`` at catalogue ``size``, or at that size scaled to the blob if that costs
+        less with the size prior (sizes are priors, not gates: a 0.114 m bowl is a small bowl, scaled);
+        returns the cost and the dimensions it was scored at."""
+        nominal = model.sizes[size]
+        cost = self._model_cost(blob, model, size)
+        if not scale or model.handle > 0 or self.config.size_prior <= 0:
+            return cost, nominal
+        length, width, height = nominal
+        if model.domed and blob.sphere is not None:
+            k_xy = 2 * blob.sphere[1] / length
+        else:
+            k_xy = (blob.length + blob.width) / (length + width)
+        k_xy = float(np.clip(k_xy, *self.config.size_range))
+        k_z = k_xy if model.domed else float(np.clip(blob.top / height, self.config.size_range[0], 1.0))
+        scaled = (length * k_xy, width * k_xy, height * k_z)
+        prior = abs(math.log(k_xy)) / self.config.size_prior + abs(math.log(k_z)) / self.config.height_prior
+        cost_scaled = self._model_cost(blob, model, size, dims=scaled, hollow_scale=k_z) + prior
+        return (cost_scaled, scaled) if cost_scaled < cost else (cost, nominal)
+
+    def _model_cost(
+        self,
+        blob: _Blob,
+        model: ShapeModel,
+        size: str,
+        dims: tuple[float, float, float] | None = None,
+        hollow_scale: float = 1.0,
+    ) -> float:
+        length, width, height = dims or model.sizes[size]
         tol = 0.006 + 0.04 * length
         if model.handle > 0:  # the cup is measured without its handle, which is scored by itself
             cost = (abs(blob.length - length - model.handle) + abs(blob.width - width)) / tol
@@ -768,7 +828,7 @@ class ClassicalPerceiver:
             if model.hollow_min is not None:
                 cost += min(max(model.hollow_min - blob.hollow, 0.0) / 0.008, 6.0)
             else:
-                cost += min(abs(blob.hollow - model.hollow_depth) / 0.008, 6.0)
+                cost += min(abs(blob.hollow - model.hollow_depth * hollow_scale) / 0.008, 6.0)
         elif model.hollow_min is not None:  # middle unseen: a cup seen from the side shows no inside
             cost += min(max(blob.cover - _HOLLOW_COVER, 0.0) / 0.08, 5.0)
         elif model.stacks and not model.domed:  # ... a flat top would show there
@@ -783,20 +843,24 @@ class ClassicalPerceiver:
                 cost += min(max(0.6 - blob.flat, 0.0) / 0.08, 4.0)
         return cost
 
-    def _classify(self, blob: _Blob, types: Sequence[str] | None = None, prefer: str | None = None) -> None:
-        """Best (type, size) for ``blob`` among ``types`` (all by default); ``prefer`` wins near-ties (1.0)."""
+    def _classify(
+        self, blob: _Blob, types: Sequence[str] | None = None, prefer: str | None = None, scale: bool = True
+    ) -> None:
+        """Best (type, size) for ``blob`` among ``types`` (all by default); ``prefer`` wins near-ties (1.0).
+        ``scale``: models may be scaled off the catalogue's sizes (see :meth:`_fitted_cost`)."""
         models = [m for m in CATALOGUE if types is None or m.type in types]
-        scored = sorted((self._model_cost(blob, m, s), m.type, s) for m in models for s in m.sizes)
+        rows = ((*self._fitted_cost(blob, m, s, scale), m.type, s) for m in models for s in m.sizes)
+        scored = sorted(rows, key=_by_cost)
         if prefer is not None:
-            favourite = next((row for row in scored if row[1] == prefer), None)
+            favourite = next((row for row in scored if row[2] == prefer), None)
             if favourite is not None and favourite[0] <= scored[0][0] + 1.0:
                 scored.remove(favourite)
                 scored.insert(0, favourite)
-        best_cost, best_type, best_size = scored[0]
-        second = next((c for c, t, _ in scored[1:] if t != best_type), math.inf)
-        blob.type, blob.size, blob.cost = best_type, best_size, best_cost
+        best_cost, dims, best_type, best_size = scored[0]
+        second = next((row[0] for row in scored[1:] if row[2] != best_type), math.inf)
+        blob.type, blob.size, blob.cost, blob.dims = best_type, best_size, best_cost, dims
         blob.margin = max(second - best_cost, 0.0)
-        height = _MODELS[best_type].sizes[best_size][2]
+        height = dims[2]
         lifted = blob.top - height
         blob.bottom = lifted if lifted > self.config.elevation_tolerance else 0.0
 
@@ -811,7 +875,7 @@ class ClassicalPerceiver:
             if top not in blobs or top.type != "block" or top.bottom < 0.025:
                 continue
             centre = np.asarray(top.rect[0], dtype=np.float64)
-            side_top = _MODELS["block"].sizes[top.size][0]
+            side_top = top.dims[0]
             under: dict[int, list[_Blob]] = {}
             for below in blobs:
                 if below is top or abs(below.top - top.bottom) > 0.012:
@@ -835,7 +899,7 @@ class ClassicalPerceiver:
                 below.extra_xy = square @ rot.T + centre
                 self._measure(below)
                 # What carries a block and is hidden under it: a block (most likely) or a cylinder.
-                self._classify(below, types=_SUPPORTS, prefer="block")
+                self._classify(below, types=_SUPPORTS, prefer="block", scale=False)  # its footprint is assumed
                 log.debug(
                     "completed %s %s (%d parts) under %s %s", below.color, below.type, len(parts), top.color, top.type
                 )
@@ -854,7 +918,7 @@ class ClassicalPerceiver:
         top = blob.top + self.config.table_z
         bottom = blob.bottom + self.config.table_z
         if model.domed:  # a ball: the sphere of its size through its visible surface
-            r = model.sizes[blob.size][2] / 2
+            r = blob.dims[2] / 2
             fit = blob.sphere or _fit_sphere(blob.points, r, np.array([blob.centre[0], blob.centre[1], top - r]))
             if fit is not None:
                 cx, cy, cz = (float(v) for v in fit[0])

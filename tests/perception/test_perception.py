@@ -411,6 +411,22 @@ def test_classical_under_lighting_jitter(classical: ClassicalPerceiver) -> None:
             assert_matches_truth(classical.perceive([frame]), world.truth())
 
 
+def test_classical_percept_records_the_white_balance(classical: ClassicalPerceiver) -> None:
+    """A clean image is never rebalanced; a jittered light is balanced against the table, and the percept says so."""
+    with World() as world:
+        world.add_object(ObjectSpec("red_block", "block", "red", "medium", 0.5, 0.0))
+        world.settle()
+        clean = classical.perceive([world.cameras[0].read()])
+    assert clean.white_balance == {"top": "not needed"}
+    notes = []
+    for seed in range(3):
+        with World(jitter=CameraJitter(seed=seed, lighting=True)) as world:
+            world.add_object(ObjectSpec("red_block", "block", "red", "medium", 0.5, 0.0))
+            world.settle()
+            notes.append(classical.perceive([world.cameras[0].read()]).white_balance["top"])
+    assert any(note.startswith("applied") for note in notes), notes
+
+
 def test_colour_evidence_under_lighting_jitter() -> None:
     """The verifier's colour probe balances against the table too: white stays white, gray stays gray."""
     from groundsight.perception.evidence import colour_contradiction
