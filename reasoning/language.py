@@ -87,9 +87,12 @@ _SPLIT = re.compile(r"[\s,.;:!?\"()]+|-")
 class InstructionError(ValueError):
     """One-line message; ``word`` names the unknown or unexpected word (or None)."""
 
-    def __init__(self, message: str, word: str | None = None) -> None:
+    def __init__(self, message: str, word: str | None = None, construction: bool = False) -> None:
         super().__init__(message)
         self.word = word
+        self.construction = construction
+        """raised by a construction the grammar has only to refuse it helpfully ("push X to the left"): when no
+        reading parses, its message is the one shown"""
 
 
 def plural_of(noun: str) -> str:
@@ -230,7 +233,7 @@ def _parse(words: tuple[str, ...], nouns: tuple[tuple[str, str], ...]) -> Progra
             continue
         programs.setdefault(program.model_dump_json(), program)
     if not programs:
-        raise errors[0]
+        raise next((e for e in errors if e.construction), errors[0])
     if len(programs) > 1:
         options = " or ".join(f"'{paraphrase(p, _bracket)}'" for p in list(programs.values())[:3])
         raise InstructionError(f"The instruction can be read more than one way: {options}; please rephrase")
@@ -336,6 +339,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("adjacent", "alongside", "nearby", "by"), ("next to", "near")),
     "between": ("next to",),
     "toward": ("to",),
+    **dict.fromkeys(("this", "these", "those"), ("the",)),
     "towards": ("to",),
     "inward": ("into",),
     "heaviest": ("largest",),
@@ -364,6 +368,7 @@ _NOTES: dict[str, str] = {
     "between": "I place next to one object at a time: say 'next to'",
     **dict.fromkeys(("rotate", "turn", "spin", "flip", "open", "pour", "wipe", "shake"), "I can't do that"),
     "do": "say what to do rather than what not to do",
+    **dict.fromkeys(("this", "these", "those"), "I can't see where you point: name the object, e.g. 'the red block'"),
     **dict.fromkeys(
         ("cm", "mm", "centimeters", "centimetres", "inches", "inch", "meters", "metres", "meter", "metre"),
         "I move objects to other objects, not by a distance: e.g. 'push the block to the plate'",
@@ -458,7 +463,7 @@ def _bracket(phrase: NounPhrase) -> str:
 
 # ---- reading a parse tree --------------------------------------------------------------------------------
 _SIDE_RANKING = {"left": "leftmost", "right": "rightmost", "front": "frontmost", "back": "backmost"}
-_NP_KINDS = frozenset({"np", "np_ellipsis", "np_other", "np_partitive", "np_everything", "pronoun"})
+_NP_KINDS = frozenset({"np", "np_ellipsis", "np_other", "np_partitive", "np_everything", "np_something", "pronoun"})
 """The tree kinds of one noun phrase (``noun_phrase`` reads each)."""
 
 
@@ -655,10 +660,19 @@ class _Reader:
                 f"at a time; say which, or one command per object",
                 word=what.split()[-1],
             )
+        if kind == "push_direction":
+            what = " and ".join(o.describe() for o in self.objects(tree.children[0]))
+            raise InstructionError(
+                f"I push objects to another object, not in a direction: say where, e.g. 'push {what} to the plate'",
+                word="push",
+                construction=True,
+            )
         if kind == "put_away":
             what = " and ".join(o.describe() for o in self.objects(tree.children[0]))
             raise InstructionError(
-                f"'put away' does not say where: name the place, e.g. 'put {what} in the tray'", word="away"
+                f"'put away' does not say where: name the place, e.g. 'put {what} in the tray'",
+                word="away",
+                construction=True,
             )
         if kind == "handover":
             objects = self.objects(tree.children[0])
@@ -806,6 +820,7 @@ class _Reader:
             "np_other": self._other,
             "np_partitive": self._partitive,
             "np_everything": self._everything,
+            "np_something": self._something,
         }
         if tree.data in special:
             return special[tree.data](tree)
@@ -896,6 +911,12 @@ class _Reader:
             return inner.model_copy(update={"quantity": "all", "count": None, "text": text})
         count = 1 if first in ("any", "either") else _word_value(tree.children[0])
         return inner.model_copy(update={"quantity": "any", "count": count, "plural": count > 1, "text": text})
+
+    def _something(self, tree: Tree) -> NounPhrase:
+        """ "something red": any one object that fits."""
+        parts = self._read_parts(tree)
+        fields = {**_colour_and_size(parts), **_superlative(parts, tree), "relations": tuple(parts.relations)}
+        return NounPhrase(text=parts.text, noun=None, quantity="any", count=1, **fields)
 
     def _everything(self, tree: Tree) -> NounPhrase:
         """ "everything (except the cylinders)": every object."""

@@ -649,3 +649,73 @@ def test_a_noun_that_is_also_a_colour_word():
     lexicon = Lexicon(nouns={"orange": "orange", "bowl": "bowl"})
     step = parse("put the orange in the orange bowl", lexicon).steps[0]
     assert step.object == np("the orange", "orange") and step.target == the("orange", "bowl")
+
+
+# ---- the phrasings of issue 14, grounded over a hand-built scene (real grammar, knowledge graph, planner) ----
+def _goal(kb, instruction: str, *objects) -> list[str]:
+    from groundsight.perception.objects import Percept
+    from groundsight.reasoning import RulesReasoner
+
+    percept = Percept(objects=list(objects), cameras=["top"], perceiver="test")
+    thought = RulesReasoner(kb).think(instruction, percept)
+    assert thought.parse_error is None, thought.parse_error
+    problems = [b.reason for b in thought.bindings if b.problem != "ok"]
+    assert not problems, problems
+    return [a.text for a in thought.goal_atoms]
+
+
+def _blocks_and_containers():
+    from tests.conftest import make_object
+
+    return [
+        make_object("red_block", "block", "red", 0.45, 0.15),
+        make_object("blue_block", "block", "blue", 0.45, -0.15),
+        make_object("yellow_block", "block", "yellow", 0.5, 0.0),
+        make_object("blue_bowl", "bowl", "blue", 0.65, 0.2),
+        make_object("green_bowl", "bowl", "green", 0.65, -0.2),
+        make_object("brown_tray", "tray", "brown", 0.35, -0.35),
+    ]
+
+
+def test_except_leaves_out_what_it_names(kb):
+    goal = _goal(kb, "Put all blocks except the red one in the tray.", *_blocks_and_containers())
+    assert sorted(goal) == ["inside(blue_block, brown_tray)", "inside(yellow_block, brown_tray)"]
+
+
+def test_the_other_one_is_not_the_one_named_before(kb):
+    text = "Put the red block in the blue bowl, then put the other bowl on the tray."
+    assert _goal(kb, text, *_blocks_and_containers()) == [
+        "inside(red_block, blue_bowl)",
+        "on(green_bowl, brown_tray)",
+    ]
+
+
+def test_pick_up_and_put_it_grounds_the_pronoun(kb):
+    goal = _goal(kb, "Pick up the yellow block and put it in the green bowl, thanks!", *_blocks_and_containers())
+    assert goal == ["inside(yellow_block, green_bowl)"]
+
+
+def test_the_block_on_the_left_and_colour_lists(kb):
+    scene = _blocks_and_containers()
+    assert _goal(kb, "Put the block on the left in the tray.", *scene) == ["inside(red_block, brown_tray)"]
+    assert _goal(kb, "move the yellow and blue blocks to the tray", *scene) == [
+        "inside(yellow_block, brown_tray)",
+        "inside(blue_block, brown_tray)",
+    ]
+
+
+def test_a_word_the_language_lacks_gets_suggestions_and_a_working_phrasing():
+    with pytest.raises(InstructionError) as err:
+        parse("put the red block in the box", LEXICON)
+    assert "did you mean 'tray'" in str(err.value)
+    assert str(err.value).endswith("This works: 'put the red block in the tray'")
+    with pytest.raises(InstructionError) as err:
+        parse("i frobnicate", LEXICON)
+    assert "'i'" not in str(err.value)
+
+
+def test_stacking_without_an_order_asks():
+    with pytest.raises(InstructionError, match="In which order should I stack the blocks"):
+        parse("stack the blocks", LEXICON)
+    program = parse("stack the red block on the blue block on the green block", LEXICON)
+    assert [p.color for p in program.steps[0].order] == ["green", "blue", "red"]

@@ -251,6 +251,14 @@ def quantities_pronouns() -> None:
             "put the red block on the plate; then put all blocks except (the red block) inside the tray",
         ),
         ("put the red block on the blue one", "put the red block on the blue block"),
+        ("put something red in the bowl", "put any 1 red object inside the bowl"),
+        ("give me something blue", "hand over any 1 blue object"),
+        ("Put down the red block in the bowl.", "put the red block inside the bowl"),
+        ("put the red block down on the plate", "put the red block on the plate"),
+        ("set down the green ball on the plate", "put the green ball on the plate"),
+        ("Go and put the red block in the bowl.", "put the red block inside the bowl"),
+        ("slide the red block to the plate", "put the red block on the plate"),
+        ("push the blue block onto the plate", "put the blue block on the plate"),
         (
             "Put the red block on the plate, then put it in the bowl.",
             "put the red block on the plate; then put the red block inside the bowl",
@@ -455,6 +463,12 @@ def refusals() -> None:
         ("people", "put some of the blocks in the tray", "say how many"),
         ("people", "put the red and blue block in the bowl", "the red"),
         ("people", "put the block to the bowl on the plate", "needs 'nearest' or 'farthest'"),
+        ("calvin", "push the red block to the left", "not in a direction"),
+        ("calvin", "push the blue block forward", "not in a direction"),
+        ("calvin", "slide the block towards the right", "not in a direction"),
+        ("people", "put this block in the bowl", "This works: 'put the block in the bowl'"),
+        ("people", "put these blocks in the tray", "I can't see where you point"),
+        ("people", "I'd like the red block lifted", "I don't know the word 'lifted'"),
     ]
     for source, text, refuse in cases:
         add("refusals", source, text, refuse=refuse)
