@@ -402,9 +402,13 @@ def _unknown_word(word: str, words: tuple[str, ...], language: _Language, nouns:
 
 
 def _working_example(word: str, words: tuple[str, ...], suggestions: list[str], nouns: tuple) -> str:
-    """The instruction with the word replaced by a suggestion, when that parses; else a phrasing that works."""
+    """The instruction with the word replaced by a suggestion, when that parses; else a phrasing that works.
+    Only tried when no other word is unknown (so one message costs at most three parses)."""
+    keywords = _language(nouns).keywords
     for suggestion in suggestions:
         attempt = tuple(w for x in words for w in (suggestion.split() if x == word else [x]))
+        if any(w not in keywords and not w.isdigit() for w in attempt):
+            continue
         try:
             _parse(attempt, nouns)
         except InstructionError:
