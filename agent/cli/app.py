@@ -6,18 +6,17 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from groundsight.agent.loop.run_dir import RunDirError
-from groundsight.agent.loop.runner import REASONERS, Summary
-from groundsight.agent.loop.tools import ToolError, default_registry
-from groundsight.agent.tasks.scenario import Scenario, ScenarioError, load_scenario
-from groundsight.inputs import InputFileError, one_line
-from groundsight.knowledge import KnowledgeBase, KnowledgeError
-from groundsight.perception.perceivers import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
+from groundsight.agent.loop.reasoners import REASONERS
+from groundsight.perception.perceivers.names import MORE_PERCEIVERS, PERCEIVERS, is_perceiver_name
+
+if TYPE_CHECKING:
+    from groundsight.agent.loop.runner import Summary
+    from groundsight.agent.tasks.scenario import Scenario
 
 app = typer.Typer(
     help="groundsight: embodied agents that reason before they act.\n\n"
@@ -94,6 +93,8 @@ def llm_options(
 
 def check_kg(files: list[Path]) -> list[str]:
     """Load the knowledge graph once with the user's files, so a broken file is a one-line error up front."""
+    from groundsight.knowledge import KnowledgeBase, KnowledgeError
+
     try:
         KnowledgeBase(files)
     except KnowledgeError as exc:
@@ -103,6 +104,8 @@ def check_kg(files: list[Path]) -> list[str]:
 
 def check_tools(specs: list[str]) -> list[str]:
     """Load the tool registry once up front, so that a bad --tools spec is a one-line error; the specs back."""
+    from groundsight.agent.loop.tools import ToolError, default_registry
+
     try:
         registry = default_registry(specs)
     except ToolError as exc:
@@ -118,7 +121,19 @@ def warn_load_errors(problems: list[str]) -> None:
 
 
 def load_or_exit(path: Path) -> Scenario:
-    """The scenario at ``path`` (or a packaged name); a one-line error naming file and field if invalid."""
+    """The scenario at ``path`` (or a packaged name); a one-line error naming file and field if invalid.
+    A missing file is told without loading the scenario model (and with it the simulator's modules)."""
+    from groundsight.agent.tasks.scenario_paths import resolve_scenario_path
+    from groundsight.inputs import InputFileError, read_text
+
+    resolved = resolve_scenario_path(path)
+    if not resolved.is_file():
+        try:
+            read_text(resolved)  # the same one-line message load_scenario gives
+        except InputFileError as exc:
+            raise bad_input(str(exc)) from None
+    from groundsight.agent.tasks.scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -154,10 +169,13 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         raise SystemExit(130) from None
-    except (RunDirError, InputFileError) as exc:
-        err.print(f"error: {one_line(exc, 300)}", markup=False, soft_wrap=True)
-        raise SystemExit(2) from None
     except Exception as exc:
+        from groundsight.agent.loop.run_dir import RunDirError  # imported here: light, but not needed by --help
+        from groundsight.inputs import InputFileError, one_line
+
+        if isinstance(exc, RunDirError | InputFileError):
+            err.print(f"error: {one_line(exc, 300)}", markup=False, soft_wrap=True)
+            raise SystemExit(2) from None
         if os.environ.get("GROUNDSIGHT_DEBUG"):
             raise
         err.print(f"internal error: {type(exc).__name__}: {one_line(exc, 300)}", markup=False, soft_wrap=True)

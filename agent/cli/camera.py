@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from groundsight.agent.cli.app import bad_input, console, err, vlm_server_options
 
@@ -116,6 +115,8 @@ def camera(
     that gives no usable frame at all: empty, unreadable or wrong-size images).
     """
     _quiet_opencv()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from groundsight.agent.loop.live_camera import run_camera
 
     server = vlm_server_options(perception, vlm_base_url, vlm_model)

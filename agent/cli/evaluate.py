@@ -24,17 +24,14 @@ from groundsight.agent.cli.app import (
 )
 from groundsight.agent.cli.options import Device, Dtype, KgFiles, Twin, Verify, VlmBaseUrl, VlmModel
 from groundsight.agent.cli.run import check_record, write_recordings_or_exit
-from groundsight.agent.evaluation.metrics import ROW_COLUMNS, family_rows, scenario_rows
 from groundsight.agent.evaluation.pool import BACKENDS, run_jobs
-from groundsight.agent.evaluation.report import ReportError, render_reports
-from groundsight.agent.loop.runner import RunConfig, run_episode
-from groundsight.agent.recording.episode import solve_to_run_dir
-from groundsight.agent.tasks.scenario import find_scenarios, load_scenario
-from groundsight.agent.tasks.solver import solve_episode
 
 
 def _episode(args: tuple[str, int, str, str, str, dict[str, Any]]) -> dict[str, Any]:
     """One eval job in a worker: run the episode, return its summary with the scenario file."""
+    from groundsight.agent.loop.runner import RunConfig, run_episode
+    from groundsight.agent.tasks.scenario import load_scenario
+
     path, seed, perception, reasoner, out, options = args
     scenario = load_scenario(path)
     summary = run_episode(
@@ -62,6 +59,8 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _results_table(results: list[dict[str, Any]]) -> Table:
+    from groundsight.agent.evaluation.metrics import ROW_COLUMNS, scenario_rows
+
     table = Table(title="groundsight eval")
     for col in ROW_COLUMNS:
         table.add_column(col, justify="left" if col in ("scenario", "expect") else "right", overflow="fold")
@@ -103,16 +102,18 @@ def evaluate(
 
     Example ablation: groundsight eval scenarios --seeds 10 --perception noisy:classical --noise 0.2 --no-verify
     """
+    from groundsight.agent.tasks.scenario_paths import find_scenarios
+
+    check_backends(perception, reasoner, model)  # the checks that need no file come first: they import nothing
+    server = vlm_server_options(perception, vlm_base_url, vlm_model)
+    if backend not in BACKENDS:
+        raise bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
+    check_record(record)
     files = find_scenarios(paths)
     if not files:
         raise bad_input(f"no scenario files under {', '.join(map(str, paths))}")
     _check_unique_names(files)
-    check_backends(perception, reasoner, model)
-    server = vlm_server_options(perception, vlm_base_url, vlm_model)
-    if backend not in BACKENDS:
-        raise bad_input(f"--backend: unknown backend {backend!r} (known: {', '.join(BACKENDS)})")
     check_tools(tools or [])
-    check_record(record)
     out.mkdir(parents=True, exist_ok=True)
     options = {
         "kg_files": check_kg(kg or []),
@@ -126,6 +127,8 @@ def evaluate(
     results = run_jobs(_episode, jobs, workers, backend, address, console=err)  # type: ignore[arg-type]
     _write_jsonl(out / "results.jsonl", results)
     console.print(_results_table(results))
+    from groundsight.agent.evaluation.report import render_reports
+
     md, html = render_reports(out)
     console.print(f"wrote {out / 'results.jsonl'}, {md} and {html}", markup=False)
     write_recordings_or_exit([out / r["scenario"] / f"seed{r['seed']}" for r in results], record)
@@ -135,12 +138,18 @@ def evaluate(
 
 def _solve(args: tuple[str, int, str | None]) -> dict[str, Any]:
     """One solver job in a worker (writing a run directory when the episodes are recorded)."""
+    from groundsight.agent.recording.episode import solve_to_run_dir
+    from groundsight.agent.tasks.scenario import load_scenario
+    from groundsight.agent.tasks.solver import solve_episode
+
     path, seed, run_dir = args
     result = solve_to_run_dir(path, seed, run_dir) if run_dir else solve_episode(load_scenario(path), seed)
     return {**result.model_dump(), "file": path, "family": Path(path).parent.name}
 
 
 def _solver_table(results: list[dict[str, Any]]) -> Table:
+    from groundsight.agent.evaluation.metrics import family_rows
+
     table = Table(title="scripted solver (upper bound)")
     for col in ("family", "scenarios", "passed", "rate", "median time (s)"):
         table.add_column(col, justify="left" if col == "family" else "right")
@@ -163,6 +172,8 @@ def solve(
 ) -> None:
     """Run the scripted solver on every success scenario: simulator truth and the goal, no perception
     and no reasoning. It proves each scenario solvable and is the upper bound for agents."""
+    from groundsight.agent.tasks.scenario_paths import find_scenarios
+
     files = [f for f in find_scenarios(paths) if load_or_exit(f).expect == "success"]
     if not files:
         raise bad_input(f"no success scenarios under {', '.join(map(str, paths))}")
@@ -181,6 +192,8 @@ def solve(
 
 def report(out: Annotated[Path, typer.Argument(help="An eval output folder (with results.jsonl).")]) -> None:
     """Re-render OUT/report.md and OUT/report.html from OUT/results.jsonl and the episode folders."""
+    from groundsight.agent.evaluation.report import ReportError, render_reports
+
     try:
         md, html = render_reports(out)
     except ReportError as exc:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from groundsight.agent.cli.app import bad_input, console
-from groundsight.knowledge import GS, KnowledgeBase, KnowledgeError
+
+if TYPE_CHECKING:
+    from groundsight.knowledge import KnowledgeBase
 
 kg_app = typer.Typer(help="Query and check the knowledge graph (ontology + your Turtle files).", no_args_is_help=True)
 
 
 def _kb(files: list[Path] | None) -> KnowledgeBase:
+    from groundsight.knowledge import KnowledgeBase, KnowledgeError
+
     try:
         return KnowledgeBase(files or [])
     except KnowledgeError as exc:
@@ -32,6 +36,8 @@ def kg_query(
 
     Example: groundsight kg query 'SELECT ?t WHERE { ?t rdfs:subClassOf gs:Kitchenware }'
     """
+    from groundsight.knowledge import GS, KnowledgeError
+
     try:
         rows = _kb(kg).sparql(query)
     except KnowledgeError as exc:

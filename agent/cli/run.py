@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,9 +23,10 @@ from groundsight.agent.cli.app import (
     vlm_server_options,
 )
 from groundsight.agent.cli.options import Device, Dtype, KgFiles, Twin, Verify, VlmBaseUrl, VlmModel
-from groundsight.agent.loop.runner import RunConfig, Summary, resume_run, run_episode
 from groundsight.agent.recording import record_target, write_recordings
-from groundsight.agent.tasks.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from groundsight.agent.loop.runner import Summary
 
 PERCEPTION_HELP = (
     "Perceiver: classical (OpenCV on RGB-D), oracle (simulator truth), vlm (the shipped compact VLM, or --model),"
@@ -96,6 +97,9 @@ def resume_episode(run_dir: Path, answers: list[str], no_input: bool, quiet: boo
         raise bad_input(f"--resume: {run_dir} holds no run (run.json and checkpoint.sqlite are missing)")
     if not quiet:
         console.print(f"resuming {run_dir}", markup=False)
+    from groundsight.agent.loop.runner import resume_run
+    from groundsight.agent.tasks.scenario import ScenarioError
+
     try:
         return resume_run(run_dir, answers=answers, ask=_terminal_asker(no_input), on_step=step_printer(quiet))
     except (ValueError, ScenarioError) as exc:
@@ -226,11 +230,13 @@ def run(
         raise finish(resume_episode(resume, answer or [], no_input, quiet))
     if scenario is None:
         raise bad_input("name a scenario file (or --resume RUN_DIR)")
-    spec = load_or_exit(scenario)
-    perception_options, llm = _backend_options(
+    perception_options, llm = _backend_options(  # the checks that need no file come first: they import nothing
         perception, reasoner, model, noise, device, dtype, vlm_base_url, vlm_model, llm_model, llm_base_url
     )
     check_record(record)
+    spec = load_or_exit(scenario)
+    from groundsight.agent.loop.runner import RunConfig, run_episode
+
     config = RunConfig(
         seed=seed,
         perception=perception,

@@ -9,13 +9,14 @@ import typer
 from rich.table import Table
 
 from groundsight.agent.cli.app import SCENARIO_ARGUMENT, bad_input, console, err
-from groundsight.agent.tasks.scenario import PACKAGED_SCENARIOS, ScenarioError, find_scenarios, load_scenario
 
 scenarios_app = typer.Typer(help="Work with scenario files.", no_args_is_help=True)
 
 
 def packaged_families() -> list[str]:
     """The families (folders) of the packaged scenarios, sorted."""
+    from groundsight.agent.tasks.scenario_paths import PACKAGED_SCENARIOS
+
     return sorted(p.name for p in PACKAGED_SCENARIOS.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
 
 
@@ -27,9 +28,13 @@ def list_scenarios(
 
     Example: groundsight run pick_place/red_block_in_blue_bowl
     """
+    from groundsight.agent.tasks.scenario_paths import PACKAGED_SCENARIOS
+
     families = packaged_families()
     if family is not None and family not in families:
         raise bad_input(f"--family: unknown family {family!r} (known: {', '.join(families)})")
+    from groundsight.agent.tasks.scenario import load_scenario
+
     table = Table("scenario", "instruction", "expect")
     table.columns[0].no_wrap = True
     count = 0
@@ -47,6 +52,9 @@ def validate(
     paths: Annotated[list[Path], typer.Argument(help=f"Scenario files or folders; {SCENARIO_ARGUMENT}.")],
 ) -> None:
     """Check scenario files; print one line per problem. Exit code 2 if any file is invalid."""
+    from groundsight.agent.tasks.scenario import ScenarioError, load_scenario
+    from groundsight.agent.tasks.scenario_paths import find_scenarios
+
     files = find_scenarios(paths)
     bad = 0
     for f in files:

@@ -9,14 +9,6 @@ import typer
 from rich.table import Table
 
 from groundsight.agent.cli.app import bad_input, check_backends, check_kg, console, load_or_exit, warn_load_errors
-from groundsight.agent.loop.tools import (
-    ToolError,
-    default_registry,
-    describe_tools,
-    parse_call_args,
-    result_text,
-    scene_context,
-)
 
 tools_app = typer.Typer(help="The typed tools: built-ins, plugins (groundsight.tools) and --tools specs.")
 
@@ -24,6 +16,8 @@ tools_app = typer.Typer(help="The typed tools: built-ins, plugins (groundsight.t
 @tools_app.command("list")
 def tools_list(tools: Annotated[list[str] | None, typer.Option(help="Extra tools, module:function.")] = None) -> None:
     """List every tool with its kind, arguments and description."""
+    from groundsight.agent.loop.tools import ToolError, default_registry, describe_tools
+
     try:
         registry = default_registry(tools or [])
     except ToolError as exc:
@@ -49,8 +43,10 @@ def tools_call(
 
     Example: groundsight tools call pick_place/red_block_in_blue_bowl distance a=red_block b=blue_bowl
     """
-    spec = load_or_exit(scenario)
     check_backends(perception, "rules")
+    spec = load_or_exit(scenario)
+    from groundsight.agent.loop.tools import ToolError, default_registry, parse_call_args, result_text, scene_context
+
     try:
         registry = default_registry(tools or [])
         ctx = scene_context(spec, seed, perception, check_kg(kg or []))

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from groundsight.agent.cli.app import bad_input, err
 
@@ -23,6 +22,15 @@ def datagen(
     workers: Annotated[int, typer.Option(help="Worker processes (the output is the same for any number).")] = 1,
 ) -> None:
     """Generate VLM training data from simulator truth: images, boxes, captions, question-answer pairs."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     from groundsight.agent.training.datagen import DatagenConfig, generate
 
     try:

@@ -8,11 +8,10 @@ finished first. The progress bar (rich, with an ETA) goes to standard error.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+if TYPE_CHECKING:
+    from rich.console import Console
 
 Backend = Literal["process", "ray"]
 BACKENDS: tuple[str, ...] = ("process", "ray")
@@ -31,7 +30,21 @@ def run_jobs(
     label: str = "episodes",
 ) -> list[Result]:
     """Run ``fn`` over ``jobs`` with ``workers`` processes (``process``) or Ray tasks (``ray``: a local Ray
-    instance with ``workers`` CPUs, or the cluster at ``address``, e.g. ``ray://head:10001`` or ``auto``)."""
+    instance with ``workers`` CPUs, or the cluster at ``address``, e.g. ``ray://head:10001`` or ``auto``).
+    The pool and the progress bar are imported here, not at the top: the command line imports :data:`BACKENDS`
+    before it parses its arguments."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     results: list[Result] = []
     with Progress(*columns, TimeRemainingColumn(), console=console or Console(stderr=True)) as progress:
@@ -50,7 +63,9 @@ def _ray(fn: Callable[[Job], Result], jobs: list[Job], workers: int, address: st
     try:
         import ray
     except ImportError:  # pragma: no cover - ray is a dev dependency
-        raise ValueError("--backend ray: Ray is not installed; install it with: pip install 'groundsight[ray]'") from None
+        raise ValueError(
+            "--backend ray: Ray is not installed; install it with: pip install 'groundsight[ray]'"
+        ) from None
     started = not ray.is_initialized()
     if started:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "configure_logging": False}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,12 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from groundsight.agent.tasks.scenario_paths import (  # noqa: F401  (re-exported: their home was here)
+    DEMO_SCENARIO,
+    PACKAGED_SCENARIOS,
+    find_scenarios,
+    resolve_scenario_path,
+)
 from groundsight.inputs import InputFileError, clip, load_yaml_file
 from groundsight.perception.validation import describe_error, field_path
 from groundsight.sim.bodies import COLORS, OBJECT_TYPES, footprint_radius
@@ -236,32 +241,3 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
-PACKAGED_SCENARIOS = Path(str(resources.files("groundsight.scenarios")))
-"""The folder of the scenario suites shipped in the package (``groundsight.scenarios``)."""
-
-DEMO_SCENARIO = PACKAGED_SCENARIOS / "pick_place" / "red_block_in_blue_bowl.yaml"
-"""The default scenario of ``make demo``, LangGraph Studio and the gymnasium env."""
-
-
-def resolve_scenario_path(name: str | Path) -> Path:
-    """A path as given if it exists, else a packaged scenario or suite: ``pick_place/red_block_in_blue_bowl``,
-    ``pick_place`` or ``scenarios/pick_place`` (with or without ``.yaml``). Unknown names are returned as given,
-    so the caller's error names what the user typed."""
-    path = Path(name)
-    if path.exists():
-        return path
-    relative = Path(*path.parts[1:]) if path.parts[:1] == ("scenarios",) else path
-    if relative == Path():
-        return PACKAGED_SCENARIOS
-    for candidate in (PACKAGED_SCENARIOS / relative, PACKAGED_SCENARIOS / relative.with_suffix(".yaml")):
-        if candidate.exists() and candidate.name != "__init__.py":
-            return candidate
-    return path
-
-
-def find_scenarios(paths: list[str | Path]) -> list[Path]:
-    """Scenario files under the given files and folders (or packaged names), sorted."""
-    out: list[Path] = []
-    for p in map(resolve_scenario_path, paths):
-        out.extend(sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
-    return out

@@ -12,32 +12,36 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from groundsight.perception.perceivers.base import Perceiver, PerceptionError, assign_ids
-from groundsight.perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
-from groundsight.perception.perceivers.noisy import Injection, NoiseRates, NoisyPerceiver
-from groundsight.perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSource
+from groundsight.perception.perceivers.names import MORE_PERCEIVERS, NOISY_PREFIX, PERCEIVERS, is_perceiver_name
 
-PERCEIVERS: tuple[str, ...] = ("classical", "oracle")
-"""Base names :func:`make_perceiver` knows without further options (see also :data:`MORE_PERCEIVERS`)."""
+if TYPE_CHECKING:
+    from groundsight.perception.perceivers.base import Perceiver, PerceptionError, assign_ids
+    from groundsight.perception.perceivers.classical import CATALOGUE, ClassicalConfig, ClassicalPerceiver, ShapeModel
+    from groundsight.perception.perceivers.noisy import Injection, NoiseRates, NoisyPerceiver
+    from groundsight.perception.perceivers.oracle import OraclePerceiver, TruthObject, TruthSource
 
-MORE_PERCEIVERS: tuple[str, ...] = (
-    "vlm",
-    *(f"noisy:{n}" for n in (*PERCEIVERS, "vlm")),
-    "vlm-server",
-    "noisy:vlm-server",
-    "detector",
-    "noisy:detector",
-)
-"""Further names: ``vlm`` (default: the shipped model), ``detector`` (needs ``model=``) and ``noisy:<inner>``."""
-
-NOISY_PREFIX = "noisy:"
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(("Perceiver", "PerceptionError", "assign_ids"), "base"),
+    **dict.fromkeys(("CATALOGUE", "ClassicalConfig", "ClassicalPerceiver", "ShapeModel"), "classical"),
+    **dict.fromkeys(("Injection", "NoiseRates", "NoisyPerceiver"), "noisy"),
+    **dict.fromkeys(("OraclePerceiver", "TruthObject", "TruthSource"), "oracle"),
+}
+"""Names this package re-exports from its submodules, imported when first used (OpenCV loads with
+``classical``), so that importing the package, or :mod:`.names` through it, costs nothing."""
 
 
-def is_perceiver_name(name: str) -> bool:
-    """True if :func:`make_perceiver` knows ``name`` (options aside)."""
-    return name in PERCEIVERS or name in MORE_PERCEIVERS
+def __getattr__(name: str) -> Any:
+    """The re-exported name from its submodule (PEP 562), imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
 
 def make_perceiver(
@@ -83,15 +87,21 @@ def make_perceiver(
             raise ValueError(
                 f"unknown perceiver {name!r}: no inner perceiver {inner!r}; known inner: {', '.join(known)}"
             )
+        from groundsight.perception.perceivers.noisy import NoisyPerceiver
+
         base = make_perceiver(
             inner, truth, model=model, device=device, dtype=dtype, queries=queries, family=family, base_url=base_url
         )
         return NoisyPerceiver(base, rate=noise, seed=seed, rates=noise_rates)
     if name == "classical":
+        from groundsight.perception.perceivers.classical import ClassicalPerceiver
+
         return ClassicalPerceiver()
     if name == "oracle":
         if truth is None:
             raise ValueError("perceiver 'oracle' needs a truth source (make_perceiver('oracle', truth=...))")
+        from groundsight.perception.perceivers.oracle import OraclePerceiver
+
         return OraclePerceiver(truth)
     if name == "vlm":
         from groundsight.perception.vlm.perceiver import DEFAULT_VLM, VLMPerceiver

@@ -120,18 +120,6 @@ def test_run_help_names_every_perceiver_and_packaged_scenarios() -> None:
     assert "packaged name" in helps["scenario"] and PACKAGED_DEMO in helps["scenario"]
 
 
-def test_help_does_not_import_matplotlib_or_torch() -> None:
-    code = (
-        "import sys\n"
-        "from groundsight.agent.cli import app\n"
-        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print('heavy:', sorted(m for m in ('matplotlib', 'torch') if m in sys.modules))\n"
-    )
-    result = _run([sys.executable, "-c", code], ROOT)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "heavy: []"
-
-
 WHEEL_SOURCES = (
     "pyproject.toml",
     "setup.py",
