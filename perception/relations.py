@@ -2,8 +2,9 @@
 
 Every function takes two objects that expose ``position`` (centre of the 3D box, world frame) and
 ``extent`` (full size along x, y, z), in metres. The verifier applies them to perceived objects, the
-success check to simulator truth. Spatial words take the robot's point of view: left is +y, right is
--y, in front of is toward the robot (smaller x), behind is away from it.
+success check to simulator truth, and referent resolution to "the block left of the bowl". Spatial words
+take the robot's point of view: left is +y, right is -y, in front of is toward the robot (smaller x), behind
+is away from it; each covers a region (the reference's side, widened by a 45 degree wedge, within reach).
 
 Tolerances (metres) are module constants so tests and documentation can name them.
 """
@@ -20,6 +21,8 @@ FOOTPRINT_MARGIN = 0.01  # a's centre may overhang b's footprint by this much fo
 INSIDE_MARGIN = 0.005  # a's centre must lie this far inside the container's footprint
 NEAR_DISTANCE = 0.15  # centre distance in xy for "near"
 SIDE_MARGIN = 0.02  # minimum offset along the axis for left_of / right_of / in_front_of / behind
+SIDE_ANGLE = np.radians(45.0)  # half-width of the wedge a direction word covers, beyond the reference's sides
+SIDE_REACH = 0.40  # farthest centre distance in xy at which one object is still left of / behind ... another
 
 
 class Boxed(Protocol):
@@ -58,24 +61,38 @@ def on(a: Boxed, b: Boxed) -> bool:
     return _centre_in_footprint(a, b, -FOOTPRINT_MARGIN) and bool(abs(a_lo[2] - b_hi[2]) <= SUPPORT_GAP)
 
 
+def _toward(a: Boxed, b: Boxed, ux: float, uy: float) -> bool:
+    """``a`` lies in the region on the (ux, uy) side of ``b``, as people use direction words: at least
+    ``SIDE_MARGIN`` along the axis, within ``SIDE_REACH``, and sideways no farther than ``b``'s own half-width
+    plus a ``SIDE_ANGLE`` wedge (the cylinder straight in front of a tray is in front of it; one 22 cm to the
+    side, beside it, is not)."""
+    dx, dy = a.position[0] - b.position[0], a.position[1] - b.position[1]
+    along = dx * ux + dy * uy
+    across = abs(dx * uy - dy * ux)
+    half_across = (abs(uy) * b.extent[0] + abs(ux) * b.extent[1]) / 2
+    return bool(
+        along > SIDE_MARGIN and np.hypot(dx, dy) <= SIDE_REACH and across <= half_across + along * np.tan(SIDE_ANGLE)
+    )
+
+
 def left_of(a: Boxed, b: Boxed) -> bool:
-    """``a`` is left of ``b`` from the robot's point of view (+y)."""
-    return a.position[1] > b.position[1] + SIDE_MARGIN
+    """``a`` is left of ``b`` from the robot's point of view (+y), within the region :func:`_toward` describes."""
+    return _toward(a, b, 0.0, 1.0)
 
 
 def right_of(a: Boxed, b: Boxed) -> bool:
     """``a`` is right of ``b`` from the robot's point of view (-y)."""
-    return a.position[1] < b.position[1] - SIDE_MARGIN
+    return _toward(a, b, 0.0, -1.0)
 
 
 def in_front_of(a: Boxed, b: Boxed) -> bool:
-    """``a`` is in front of ``b``: closer to the robot (smaller x)."""
-    return a.position[0] < b.position[0] - SIDE_MARGIN
+    """``a`` is in front of ``b``: toward the robot (-x)."""
+    return _toward(a, b, -1.0, 0.0)
 
 
 def behind(a: Boxed, b: Boxed) -> bool:
-    """``a`` is behind ``b``: farther from the robot (larger x)."""
-    return a.position[0] > b.position[0] + SIDE_MARGIN
+    """``a`` is behind ``b``: away from the robot (+x)."""
+    return _toward(a, b, 1.0, 0.0)
 
 
 def near(a: Boxed, b: Boxed) -> bool:

@@ -21,6 +21,7 @@ from groundsight.reasoning.predicates import Atom, atom
 from groundsight.reasoning.referents import Resolver
 from groundsight.reasoning.task_planner import Action, PlanningError, check_plan, initial_state, plan
 from groundsight.reasoning.thought import Binding, EvidenceRef, Thought, ThoughtStep
+from groundsight.reasoning.verifier import describe
 
 Relations = Sequence[tuple[str, str, str]]
 
@@ -262,8 +263,9 @@ class _Grounding:
             if len(partners) != 1:
                 what = cmd.containers.noun or "container"
                 raise _NoGoal(
-                    f"{len(partners) or 'no'} {what}{'s' if len(partners) != 1 else ''} of {oid}'s colour ({colour})"
-                    + (f": {', '.join(partners)}" if partners else "")
+                    f"{len(partners) or 'no'} {what}{'s' if len(partners) != 1 else ''} of "
+                    f"{describe(oid, self.percept)}'s colour ({colour})"
+                    + (f": {', '.join(describe(c, self.percept) for c in partners)}" if partners else "")
                 )
             atoms.append(atom(cmd.relation, oid, partners[0]))
         return atoms

@@ -21,6 +21,7 @@ added as measured; with verification on, the agent reasons on the repaired look 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -59,6 +60,40 @@ they show instead (see :func:`groundsight.perception.evidence.colour_contradicti
 
 def _where(obj: SceneObject) -> str:
     return f"{obj.id} at x={obj.position[0]:.2f}, y={obj.position[1]:+.2f}"
+
+
+def describe(oid: str, percept: Percept) -> str:
+    """An object as a person would name it: 'the red block', or with where it is when the scene holds more of
+    its colour and type ('the blue block on the left', 'the red ball second from the right'); an object no
+    longer in view is named by its colour and type ('the green ball')."""
+    if oid not in percept.ids:
+        words = [w for w in oid.split("_") if w.isalpha() and not w.startswith("new")]
+        return "the " + " ".join(words) if words else "an object"
+    obj = percept.by_id(oid)
+    same = [o for o in percept.objects if (o.color, o.type) == (obj.color, obj.type)]
+    noun = f"the {obj.color} {obj.type}"
+    if len(same) < 2:
+        return noun
+    ys = [o.position[1] for o in same]
+    xs = [o.position[0] for o in same]
+    if max(ys) - min(ys) >= max(xs) - min(xs):
+        order, first, last = sorted(same, key=lambda o: -o.position[1]), "on the left", "on the right"
+    else:
+        order, first, last = sorted(same, key=lambda o: o.position[0]), "in front", "at the back"
+    rank = order.index(obj)
+    if len(same) == 2 or rank in (0, len(same) - 1):
+        return f"{noun} {first if rank == 0 else last}"
+    ordinal = ("second", "third", "fourth", "fifth")[min(rank, 4) - 1]
+    return f"{noun} {ordinal} from the {first.split()[-1]}"
+
+
+def humanize(text: str, percept: Percept, ids: Sequence[str] = ()) -> str:
+    """``text`` with every object id (those of ``percept`` and ``ids``) replaced by :func:`describe`."""
+    names = sorted({*percept.ids, *ids}, key=len, reverse=True)
+    if not names or not text:
+        return text
+    pattern = re.compile(r"(?<![\w])(" + "|".join(re.escape(n) for n in names) + r")(?![\w])")
+    return pattern.sub(lambda m: describe(m.group(1), percept), text)
 
 
 def clarification_question(binding: Binding, percept: Percept) -> str:
@@ -234,7 +269,7 @@ class Verifier:
                     name="referent_exists",
                     claim=f"{', '.join(gone)} still in view",
                     passed=False,
-                    reason=f"I no longer see {', '.join(gone)}",
+                    reason="I no longer see " + ", ".join(describe(oid, percept) for oid in gone),
                     on_fail="reperceive",
                 ),
             ]
@@ -335,7 +370,7 @@ class Verifier:
             )
             if a.predicate in ("inside", "on"):
                 out.append(self._affords(target.type, a.predicate))
-                out.append(self._fits_target(moved, target, a.predicate))
+                out.append(self._fits_target(moved, target, a.predicate, percept))
         answer = self.kb.graspable(moved.type)
         out.append(
             CheckResult(
@@ -346,7 +381,7 @@ class Verifier:
                 facts=answer.facts,
             )
         )
-        out.append(self._fits_gripper(moved))
+        out.append(self._fits_gripper(moved, percept))
         return out
 
     def _affords(self, target_type: str, relation: str) -> CheckResult:
@@ -369,23 +404,24 @@ class Verifier:
             reason=f"{obj.id} is {distance:.2f} m from the robot base; the arm reaches {REACH[0]:.2f}-{REACH[1]:.2f} m",
         )
 
-    def _fits_gripper(self, obj: SceneObject) -> CheckResult:
+    def _fits_gripper(self, obj: SceneObject, percept: Percept) -> CheckResult:
         width = min(true_sides(obj, obj.yaw))
         return CheckResult(
             name="fits_gripper",
             claim=f"{obj.id} ({width * 100:.1f} cm wide) fits the gripper",
             passed=width <= GRIPPER_MAX_WIDTH,
-            reason=f"{obj.id} is {width * 100:.1f} cm wide; the gripper opens {GRIPPER_MAX_WIDTH * 100:.1f} cm",
+            reason=f"{describe(obj.id, percept)} is {width * 100:.1f} cm wide; "
+            f"the gripper opens {GRIPPER_MAX_WIDTH * 100:.1f} cm",
         )
 
-    def _fits_target(self, obj: SceneObject, target: SceneObject, relation: str) -> CheckResult:
+    def _fits_target(self, obj: SceneObject, target: SceneObject, relation: str, percept: Percept) -> CheckResult:
         size = max(obj.extent[0], obj.extent[1])
         room = min(target.extent[0], target.extent[1]) - (0.02 if relation == "inside" else 0.0)
         return CheckResult(
             name="fits_target",
             claim=f"{obj.id} ({size * 100:.1f} cm) fits {relation} {target.id} ({room * 100:.1f} cm)",
             passed=size <= room or relation == "on",
-            reason=f"{obj.id} is larger than the inside of {target.id}",
+            reason=f"{describe(obj.id, percept)} is larger than the inside of {describe(target.id, percept)}",
         )
 
     def _plan_checks(self, thought: Thought, percept: Percept) -> list[CheckResult]:
@@ -406,14 +442,19 @@ class Verifier:
         return out
 
     def _state_valid(self, thought: Thought, percept: Percept) -> CheckResult:
-        """SHACL shapes over the state the plan leads to (predicted from the plan's effects)."""
+        """SHACL shapes over the state the whole plan leads to (predicted from the plan's effects), checked before
+        the first motion. A violation the camera already shows now (an object the arm left sticking out of a
+        bowl, which the plan is about to fix) is not the plan's doing and does not stop it."""
         relations = _predicted_relations(thought, percept)
         violations = self.kb.validate_state(percept.objects, relations)
+        if violations:
+            now = {(v.shape, v.focus, v.value) for v in self.kb.validate_state(percept.objects, _perceived(percept))}
+            violations = [v for v in violations if (v.shape, v.focus, v.value) not in now]
         return CheckResult(
             name="state_valid",
             claim="the state the plan leads to satisfies the knowledge graph's shapes",
             passed=not violations,
-            reason="; ".join(v.message for v in violations),
+            reason="; ".join(humanize(v.message, percept) for v in violations),
             facts=tuple(f"{v.shape}: {v.focus}" for v in violations),
         )
 
@@ -427,7 +468,7 @@ class Verifier:
                 name="effect_observed",
                 claim=claim,
                 passed=False,
-                reason=f"after the action I cannot find {', '.join(missing)}",
+                reason="after the action I cannot find " + ", ".join(describe(i, percept) for i in missing),
                 on_fail="reperceive",
             )
         a, b = (percept.by_id(i) for i in effect.args)
@@ -435,21 +476,26 @@ class Verifier:
             name="effect_observed",
             claim=claim,
             passed=RELATIONS[effect.predicate](a, b),
-            reason=f"{a.id} is not {effect.predicate.replace('_', ' ')} {b.id} in the new image",
+            reason=f"{describe(a.id, percept)} is not {effect.predicate.replace('_', ' ')} "
+            f"{describe(b.id, percept)} in the new image",
             on_fail="reperceive",
         )
 
 
-def _predicted_relations(thought: Thought, percept: Percept) -> list[tuple[str, str, str]]:
-    """on/inside triples after the plan: perceived ones, minus those of moved objects, plus the plan's."""
-    moved = {s.object for s in thought.plan}
-    out = [
+def _perceived(percept: Percept, moved: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str, str]]:
+    """The on/inside triples the percept shows, leaving out those of the ``moved`` objects."""
+    return [
         (a, r, b)
         for a in percept.ids
         for b in percept.ids
         for r in ("on", "inside")
         if a != b and a not in moved and RELATIONS[r](percept.by_id(a), percept.by_id(b))
     ]
+
+
+def _predicted_relations(thought: Thought, percept: Percept) -> list[tuple[str, str, str]]:
+    """on/inside triples after the plan: perceived ones, minus those of moved objects, plus the plan's."""
+    out = _perceived(percept, {s.object for s in thought.plan})
     last: dict[str, tuple[str, str, str]] = {}
     for step in thought.plan:
         if step.skill == "place" and step.relation in ("on", "inside") and step.target:

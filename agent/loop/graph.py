@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args, get_type_hints
 
+import numpy as np
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import interrupt
 
@@ -33,11 +34,11 @@ from groundsight.agent.loop.state import TERMINAL, ActionRecord, AgentState
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.frame import CameraSource, Frame
 from groundsight.perception.identity import carry_ids
-from groundsight.perception.objects import Percept
+from groundsight.perception.objects import Percept, SceneObject
 from groundsight.perception.perceivers.base import Perceiver
 from groundsight.perception.relations import RELATIONS
 from groundsight.perception.scene_graph import build_scene_graph, relation_triples
-from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for
+from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, still_to_place
 from groundsight.reasoning.predicates import Atom, atom
 from groundsight.reasoning.referents import resolve_answer
 from groundsight.reasoning.thought import CheckResult, Thought, ThoughtStep
@@ -72,6 +73,65 @@ class Reasoner(Protocol):
     ) -> Thought: ...
 
 
+Placed = tuple[str, str, tuple[float, float, float]]
+"""What the agent put where: (relation, target id, release point)."""
+FILLED_RADIUS = 0.6
+"""The depth is read within this fraction of a placed object's half-width around its release point."""
+FILLED_FRACTION = 0.5
+"""A placed object is still there when the depth around its release point rises this fraction of its height."""
+
+
+def placed_by_agent(actions: Sequence[ActionRecord]) -> dict[str, Placed]:
+    """Objects the agent put in or on something (and has not picked up since), from its action records."""
+    out: dict[str, Placed] = {}
+    for record in actions:
+        if not record.ok:
+            continue
+        if "placed" in record.detail:
+            oid, relation, target, point = record.detail["placed"]
+            out[oid] = (relation, target, tuple(point))
+        elif "picked" in record.detail:
+            out.pop(record.detail["picked"], None)
+    return out
+
+
+def keep_placed(percept: Percept, previous: Percept, placed: Mapping[str, Placed], frames: Sequence[Frame]) -> Percept:
+    """``percept`` with the objects the agent put in or on a target it still sees, which this look lost, kept
+    in belief: where they were released, as long as the depth there rises to about their height (a ball in a
+    bowl of its own colour is one blob to the camera, but the bowl is filled). The evidence contradicting
+    them (the depth there shows only the target's floor) drops them."""
+    kept = []
+    for oid, (relation, target, point) in placed.items():
+        if (
+            oid in percept.ids
+            or oid not in previous.ids
+            or target not in percept.ids
+            or relation not in ("inside", "on")
+        ):
+            continue
+        old, holder = previous.by_id(oid), percept.by_id(target)
+        if not _filled(frames, point, old):
+            continue
+        position = (point[0], point[1], point[2] + old.extent[2] / 2)
+        kept.append(old.model_copy(update={"position": position, "evidence": holder.evidence}))
+    if not kept:
+        return percept
+    return percept.model_copy(update={"objects": [*percept.objects, *kept]})
+
+
+def _filled(frames: Sequence[Frame], point: tuple[float, float, float], obj: SceneObject) -> bool:
+    """Does the depth of some frame rise to about ``obj``'s height above ``point`` (its release point)?"""
+    radius = FILLED_RADIUS * min(obj.extent[0], obj.extent[1]) / 2
+    for frame in frames:
+        if frame.depth is None:
+            continue
+        xyz = frame.points_world()
+        there = np.hypot(xyz[:, 0] - point[0], xyz[:, 1] - point[1]) <= radius
+        if there.sum() >= 10:
+            return bool(np.median(xyz[there, 2]) >= point[2] + FILLED_FRACTION * obj.extent[2])
+    return False
+
+
 TwinCheck = Callable[[Thought, Percept], CheckResult]
 """Rolls a checked plan out on a copy of the world first (see :mod:`groundsight.agent.loop.twin`)."""
 
@@ -95,11 +155,15 @@ class Runtime:
     frame_files: list[str] = field(default_factory=list)
 
     def look(
-        self, previous: Percept | None = None, expected: Mapping[str, tuple[float, float]] | None = None
+        self,
+        previous: Percept | None = None,
+        expected: Mapping[str, tuple[float, float]] | None = None,
+        placed: Mapping[str, Placed] | None = None,
     ) -> tuple[Percept, list[tuple[str, str, str]], Screen]:
         """Capture every camera, perceive, screen every claim against the evidence (:meth:`Verifier.screen`;
-        with verification on, the agent goes on with the repaired claims), keep the ids of ``previous``,
-        build the scene graph and put it into the knowledge base."""
+        with verification on, the agent goes on with the repaired claims), keep the ids of ``previous`` and
+        what the agent itself ``placed`` (:func:`keep_placed`), build the scene graph and put it into the
+        knowledge base."""
         self.frames = [camera.read() for camera in self.cameras]
         self.frame_files = self.frame_sink(self.frames) if self.frame_sink is not None else []
         percept = self.perceiver.perceive(self.frames)
@@ -108,6 +172,7 @@ class Runtime:
             percept = percept.model_copy(update={"objects": screen.objects})
         if previous is not None:
             percept = carry_ids(previous, percept, expected)
+            percept = keep_placed(percept, previous, placed or {}, self.frames)
         return percept, self.scene(percept), screen
 
     def scene(self, percept: Percept) -> list[tuple[str, str, str]]:
@@ -259,7 +324,7 @@ class LoopNodes:
     def perceive(self, state: AgentState) -> dict[str, Any]:
         """Look (keeping the ids of the previous percept once the robot has acted) and screen the claims."""
         keep = state.percept if state.actions else None
-        percept, relations, screen = self.rt.look(keep, state.expected)
+        percept, relations, screen = self.rt.look(keep, state.expected, placed_by_agent(state.actions))
         return self.go(
             state,
             "reason",
@@ -321,6 +386,9 @@ class LoopNodes:
         if failed.on_fail == "reperceive" and state.relooks < state.max_looks:
             why = f"looking again: {failed.reason}"
             return self.go(state, "perceive", reason=why, relooks=state.relooks + 1, **update)
+        if any(record.ok for record in state.actions):
+            # the whole plan was verified before the first motion: what fails now is the execution's doing
+            return self._retry(state, f"{failed.name}: {failed.reason}", **update)
         return self.go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
 
     def _unverified(
@@ -369,13 +437,16 @@ class LoopNodes:
         step = state.thought.plan[state.plan_index]
         expected = dict(state.expected)
         obj = state.percept.by_id(step.object)
+        done: dict[str, Any] = {"picked": step.object}
         if step.skill == "pick":
             grasp = grasp_of(obj, obj.yaw)
             result = self.rt.robot.pick(grasp.position, grasp.extent, grasp.yaw)
         elif step.skill == "place":
-            point = release_point_for(step, obj, state.percept.objects)
+            coming = still_to_place(state.thought.plan, state.plan_index)
+            point = release_point_for(step, obj, state.percept.objects, coming)
             expected[step.object] = (point[0], point[1])
             result = self.rt.robot.place(point)
+            done = {"placed": [step.object, step.relation, step.target, [float(v) for v in point]]}
         else:
             result = self.rt.robot.handover()
         record = ActionRecord(
@@ -385,7 +456,7 @@ class LoopNodes:
             reason=result.reason,
             message=result.message,
             # wall-clock timings stay out of the state so that the trace is deterministic
-            detail={k: v for k, v in result.detail.items() if k != "wall_time_s"},
+            detail={**{k: v for k, v in result.detail.items() if k != "wall_time_s"}, **done},
         )
         actions = [*state.actions, record]
         if result.ok:
@@ -422,7 +493,7 @@ class LoopNodes:
                 on_fail="reperceive",
             )
             return check, {"held": step.object if self.rt.robot.holding else None}
-        percept, relations, screen = self.rt.look(state.percept, state.expected)
+        percept, relations, screen = self.rt.look(state.percept, state.expected, placed_by_agent(state.actions))
         effect = _effect(step)
         check = (
             self.rt.verifier.effect_observed(effect, percept)

@@ -35,7 +35,7 @@ import pybullet as p
 
 from groundsight.perception.objects import Percept, SceneObject
 from groundsight.perception.relations import RELATIONS, SUPPORT_GAP
-from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, table_spot
+from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, still_to_place, table_spot
 from groundsight.reasoning.thought import CheckResult, Thought
 from groundsight.sim.bodies import COLORS, OBJECT_TYPES, SIZES, ObjectSpec, world_aabb
 from groundsight.sim.skills import SkillResult, Skills
@@ -279,7 +279,7 @@ class DigitalTwin:
             facts.append(f"twin: {held} is held at the start; rebuilt on the table and picked first")
         done = 0
         for i, step in enumerate(thought.plan, 1):
-            failure = self._run_step(world, skills, step)
+            failure = self._run_step(world, skills, step, still_to_place(thought.plan, i - 1))
             if failure:
                 facts.append(f"twin steps run: {done} of {len(thought.plan)}")
                 return f"in the twin, {_step_text(i, step)} failed: {failure}"
@@ -294,8 +294,9 @@ class DigitalTwin:
             return f"in the twin, after all {len(thought.plan)} steps the goal does not hold: not {', '.join(missing)}"
         return None
 
-    def _run_step(self, world: World, skills: Skills, step: PlanStep) -> str | None:
-        """Run one step exactly as the act node would, on twin truth; the failure, or None."""
+    def _run_step(self, world: World, skills: Skills, step: PlanStep, coming: int = 0) -> str | None:
+        """Run one step exactly as the act node would (``coming``: later places into the same target), on twin
+        truth; the failure, or None."""
         truth = world.truth_by_id()
         obj = truth[step.object]
         if step.skill == "pick":
@@ -309,7 +310,7 @@ class DigitalTwin:
             if not result.ok:
                 return _skill_failure(result)
             return self._holding_failure(world, truth, obj)
-        point = release_point_for(step, obj, list(truth.values()))
+        point = release_point_for(step, obj, list(truth.values()), coming)
         result = skills.place(point)
         if not result.ok:
             return _skill_failure(result)

@@ -18,7 +18,7 @@ from groundsight.agent.tasks.goals import goal_holds
 from groundsight.agent.tasks.scenario import Scenario
 from groundsight.agent.tasks.sim_bridge import build_world
 from groundsight.perception.relations import RELATIONS
-from groundsight.reasoning.placement import beside_point, free_spot, release_point
+from groundsight.reasoning.placement import DISC_MARGIN, beside_point, free_spot, release_point
 from groundsight.sim.bodies import dimensions
 from groundsight.sim.skills import SkillResult, Skills
 from groundsight.sim.truth import ObjectTruth
@@ -59,12 +59,14 @@ class ScriptedSolver:
         self.skills = skills
         self.log: list[SkillResult] = []
         self.initial = world.truth_by_id()
+        self.puts: list[tuple[str, str, str]] = []
 
     def truth(self) -> dict[str, ObjectTruth]:
         return self.world.truth_by_id()
 
     def solve(self, goal: Mapping[str, Any]) -> bool:
         """Try to make ``goal`` hold; True if it holds on simulator truth afterwards."""
+        self.puts = _puts(goal)
         self._achieve(goal)
         if not self.skills.holding:  # an object held out to a person stays where it is
             self.skills.home()
@@ -113,7 +115,16 @@ class ScriptedSolver:
         tgt = truth[target]
         occupants = [o for o in truth.values() if o.id not in (oid, target) and RELATIONS[relation](o, tgt)]
         size = max(truth[oid].extent[:2])
-        spot = free_spot(tgt, occupants, size, sides=inner_footprint(tgt), yaw=self._yaw(target))
+        coming = sum(
+            1
+            for a, rel, b in self.puts
+            if (rel, b) == (relation, target) and a != oid and not RELATIONS[rel](truth[a], tgt)
+        )
+        d = dimensions(tgt.type, tgt.size)
+        if (occupants or coming) and "radius" in d:  # pack a round container on its disc, as the agent does
+            spot = free_spot(tgt, occupants, size, margin=DISC_MARGIN, coming=coming, disc=d["radius"])
+        else:
+            spot = free_spot(tgt, occupants, size, sides=inner_footprint(tgt), yaw=self._yaw(target), coming=coming)
         self._place_at(release_point(relation, tgt, spot))
 
     def _yaw(self, oid: str) -> float:
@@ -132,6 +143,18 @@ class ScriptedSolver:
         if self._pick(oid):
             result = self.skills.handover()
             self.log.append(result)
+
+
+def _puts(goal: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """Every (object, inside/on, target) the goal asks for (the first branch of an ``any``), in order."""
+    ((key, value),) = goal.items()
+    if key == "all":
+        return [p for sub in value for p in _puts(sub)]
+    if key == "any":
+        return _puts(value[0])
+    if key == "stacked":
+        return [(top, "on", below) for top, below in zip(value, value[1:], strict=False)]
+    return [(value[0], key, value[1])] if key in ("inside", "on") else []
 
 
 def solve_episode(scenario: Scenario, seed: int) -> SolverResult:
