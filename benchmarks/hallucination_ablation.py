@@ -1,7 +1,7 @@
 """Hallucination ablation: noisy:<perception> at several rates, with and without verification.
 
-    .venv/bin/python -m benchmarks.hallucination_ablation scenarios/pick_place scenarios/infeasible --seeds 5 --workers 2
-    .venv/bin/python -m benchmarks.hallucination_ablation scenarios --perception vlm --audit --seeds 5 --workers 2
+    python -m benchmarks.hallucination_ablation scenarios/pick_place scenarios/infeasible --seeds 5 --workers 2
+    python -m benchmarks.hallucination_ablation scenarios --perception vlm --audit --seeds 5 --workers 2
 
 With --audit nothing is injected: the perceiver's own mistakes (against simulator truth) are accounted for.
 Writes OUT/ablation.jsonl (one row per condition), OUT/<condition>/results.jsonl and a report of the

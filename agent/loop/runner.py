@@ -46,7 +46,6 @@ from groundsight.sim.world import World
 log = logging.getLogger(__name__)
 
 
-
 def make_reasoner(name: str, kb: KnowledgeBase, verifier: Verifier, **options: Any) -> Reasoner:
     """A reasoner by name: ``rules`` (grammar + knowledge graph + planner) or ``llm`` (a chat model whose
     claims the same verifier checks; options go to :func:`groundsight.reasoning.llm.make_llm_reasoner`)."""

@@ -239,5 +239,3 @@ def load_scenario(path: str | Path) -> Scenario:
     scenario = parse_scenario(data, path)
     scenario._source = str(path.resolve())
     return scenario
-
-
