@@ -2,7 +2,7 @@
 
 A real robot driver implements these methods (for example over ROS 2 MoveIt and a gripper action
 server) and is passed to :func:`groundsight.agent.loop.graph.build_graph` in place of the simulated one. Geometry is
-always what the agent perceived, in the world frame of ``DESIGN.md`` (metres, radians).
+always what the agent perceived, in the world frame of ``docs/contract.md`` (metres, radians).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The scenario file (YAML): model, validation and loading with one-line errors.
 
-See ``DESIGN.md`` for the contract. Every problem is reported as ``FILE: FIELD: PROBLEM``.
+See ``docs/contract.md`` for the contract. Every problem is reported as ``FILE: FIELD: PROBLEM``.
 """
 
 from __future__ import annotations
