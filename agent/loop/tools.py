@@ -506,7 +506,8 @@ def parse_call_args(items: Sequence[str]) -> dict[str, Any]:
 # ---- built-in tools ------------------------------------------------------------------------------------------
 
 
-def _r(value: float) -> float:
+def _mm4(value: float) -> float:
+    """Metres rounded to 4 decimals (0.1 mm) for tool answers."""
     return round(float(value), 4)
 
 
@@ -514,7 +515,7 @@ def _r(value: float) -> float:
 def list_objects(ctx: ToolContext) -> list[dict[str, Any]]:
     """Every perceived object: id, type, colour, size word and the centre (x, y, z) in metres."""
     return [
-        {"id": o.id, "type": o.type, "color": o.color, "size": o.size, "position": [_r(v) for v in o.position]}
+        {"id": o.id, "type": o.type, "color": o.color, "size": o.size, "position": [_mm4(v) for v in o.position]}
         for o in ctx.percept.objects
     ]
 
@@ -548,7 +549,7 @@ def distance(ctx: ToolContext, a: str, b: str) -> float:
         b: id of another perceived object
     """
     oa, ob = ctx.object(a, "a"), ctx.object(b, "b")
-    return _r(math.hypot(oa.position[0] - ob.position[0], oa.position[1] - ob.position[1]))
+    return _mm4(math.hypot(oa.position[0] - ob.position[0], oa.position[1] - ob.position[1]))
 
 
 @tool(kind="measure")
@@ -571,7 +572,7 @@ def object_size(ctx: ToolContext, a: str) -> dict[str, Any]:
         a: id of a perceived object
     """
     o = ctx.object(a, "a")
-    return {"x": _r(o.extent[0]), "y": _r(o.extent[1]), "z": _r(o.extent[2]), "size": o.size}
+    return {"x": _mm4(o.extent[0]), "y": _mm4(o.extent[1]), "z": _mm4(o.extent[2]), "size": o.size}
 
 
 @tool(kind="knowledge")
