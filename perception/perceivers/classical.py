@@ -218,7 +218,10 @@ class ClassicalConfig:
     gripper, or not an object at all: a part of the arm); it is kept only with at least
     ``floating_min_confidence``. A component that reaches up to ``max_height`` is part of something taller
     than any object (the arm) and is dropped. A detection below ``fragment_confidence`` that lies on a
-    larger, surer detection's surface (a highlight or shadow named another colour) is dropped.
+    larger, surer detection's surface (a highlight or shadow named another colour) is dropped. A blob on (or
+    within ``merge_reach`` of) a larger one whose union the models explain within ``merge_slack`` of the
+    larger alone is merged into it, unless the larger is a container or a plate and the smaller explained
+    on its own (cost at most ``content_cost``): then it is the content.
 
     Catalogue sizes are priors, not gates: a model may be scaled by ``size_range`` (footprint; height only
     down) to fit a blob, at a cost of ``|ln scale| / size_prior`` for the footprint and ``/ height_prior`` for
@@ -247,6 +250,9 @@ class ClassicalConfig:
     white_balance: bool = True
     table_rgb: tuple[float, float, float] = TABLE_RGB
     min_table_pixels: int = 2000
+    merge_slack: float = 0.5
+    merge_reach: float = 0.02
+    content_cost: float = 7.0
     size_prior: float = 0.1
     height_prior: float = 0.25
     size_range: tuple[float, float] = (0.6, 1.6)
@@ -387,6 +393,7 @@ class ClassicalPerceiver:
         for blob in blobs:
             self._measure(blob)
             self._classify(blob)
+        blobs = self._merge_splits(blobs)
         self._complete_supports(blobs)
         kept = []
         for blob in blobs:
@@ -422,6 +429,48 @@ class ClassicalPerceiver:
                 )
                 continue
             out.append(self._to_object(blob))
+        return out
+
+    def _merge_splits(self, blobs: list[_Blob]) -> list[_Blob]:
+        """Merge the parts of one object that a light split into two colour names (a gray ball's lit top read
+        as white, a shaded orange side as brown).
+
+        A smaller blob is merged into a larger one it lies on (within ``merge_reach`` of its footprint: a ball's
+        lit cap leaves its shaded flank outside; no higher than its top)
+        when the union is explained at least as well as the larger part alone and better than the smaller; an
+        object on another one stands higher, and one that a container or plate holds is explained on its own
+        (``content_cost``): neither is merged.
+        The union keeps the larger part's colour.
+        """
+        cfg = self.config
+        order = sorted(blobs, key=lambda b: -b.pixels)
+        out: list[_Blob] = []
+        for blob in order:
+            host = next(
+                (
+                    big
+                    for big in out
+                    if big.camera == blob.camera
+                    and big.label != blob.label  # same-coloured parts were split on purpose (_split_raised)
+                    and big.pixels >= blob.pixels
+                    and blob.top < big.top + 0.006
+                    and _inside(blob, big, margin=cfg.merge_reach)
+                    and float(np.mean(blob.points[:, 2] > big.bottom + cfg.table_z + 0.003)) > 0.9
+                ),
+                None,
+            )
+            if host is not None:
+                union = _merge([host, blob])
+                self._measure(union)
+                self._classify(union)
+                holder = not _MODELS[host.type].stacks or _MODELS[host.type].hollow_min is not None
+                content = holder and blob.cost <= cfg.content_cost  # what a bowl, plate, tray or mug holds
+                better = union.cost <= host.cost + cfg.merge_slack and union.cost < blob.cost
+                if better and not content and not union.clipped:
+                    log.debug("merged %s part into %s %s in %s", blob.color, host.color, host.type, blob.camera)
+                    out[out.index(host)] = union
+                    continue
+            out.append(blob)
         return out
 
     def _drop_fragments(self, blobs: list[_Blob]) -> list[_Blob]:
