@@ -34,7 +34,7 @@ from groundsight.agent.loop.state import TERMINAL, ActionRecord, AgentState
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.frame import CameraSource, Frame
 from groundsight.perception.identity import carry_ids
-from groundsight.perception.objects import Percept, SceneObject
+from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import Perceiver
 from groundsight.perception.relations import RELATIONS
 from groundsight.perception.scene_graph import build_scene_graph, relation_triples
@@ -77,6 +77,9 @@ Placed = tuple[str, str, tuple[float, float, float]]
 """What the agent put where: (relation, target id, release point)."""
 FILLED_RADIUS = 0.6
 """The depth is read within this fraction of a placed object's half-width around its release point."""
+PLACED_EVIDENCE = "placed by the agent"
+"""The camera name of the evidence of an object kept in belief (:func:`keep_placed`): it rests on the depth at
+its release point, which no colour box can re-measure (the box shows its container)."""
 FILLED_FRACTION = 0.5
 """A placed object is still there when the depth around its release point rises this fraction of its height."""
 
@@ -110,17 +113,21 @@ def keep_placed(percept: Percept, previous: Percept, placed: Mapping[str, Placed
         ):
             continue
         old, holder = previous.by_id(oid), percept.by_id(target)
-        if not _filled(frames, point, old):
+        pixels = _filled(frames, point, old)
+        if not pixels:
             continue
         position = (point[0], point[1], point[2] + old.extent[2] / 2)
-        kept.append(old.model_copy(update={"position": position, "evidence": holder.evidence}))
+        box = holder.evidence[0].box if holder.evidence else (0, 0, 0, 0)
+        evidence = (Evidence(camera=PLACED_EVIDENCE, box=box, pixels=pixels),)
+        kept.append(old.model_copy(update={"position": position, "evidence": evidence}))
     if not kept:
         return percept
     return percept.model_copy(update={"objects": [*percept.objects, *kept]})
 
 
-def _filled(frames: Sequence[Frame], point: tuple[float, float, float], obj: SceneObject) -> bool:
-    """Does the depth of some frame rise to about ``obj``'s height above ``point`` (its release point)?"""
+def _filled(frames: Sequence[Frame], point: tuple[float, float, float], obj: SceneObject) -> int:
+    """The depth pixels around ``point`` (``obj``'s release point) of the first frame that sees it, when they rise
+    to about ``obj``'s height; 0 when they do not (or no frame sees the point)."""
     radius = FILLED_RADIUS * min(obj.extent[0], obj.extent[1]) / 2
     for frame in frames:
         if frame.depth is None:
@@ -128,8 +135,9 @@ def _filled(frames: Sequence[Frame], point: tuple[float, float, float], obj: Sce
         xyz = frame.points_world()
         there = np.hypot(xyz[:, 0] - point[0], xyz[:, 1] - point[1]) <= radius
         if there.sum() >= 10:
-            return bool(np.median(xyz[there, 2]) >= point[2] + FILLED_FRACTION * obj.extent[2])
-    return False
+            high = np.median(xyz[there, 2]) >= point[2] + FILLED_FRACTION * obj.extent[2]
+            return int(there.sum()) if high else 0
+    return 0
 
 
 TwinCheck = Callable[[Thought, Percept], CheckResult]

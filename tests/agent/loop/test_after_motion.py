@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from groundsight.agent.loop.graph import keep_placed, placed_by_agent
+from groundsight.agent.loop.graph import PLACED_EVIDENCE, keep_placed, placed_by_agent
 from groundsight.agent.loop.runner import RunConfig, run_episode
 from groundsight.agent.loop.state import ActionRecord
 from groundsight.agent.tasks.scenario import load_scenario
@@ -51,6 +51,8 @@ def test_what_the_agent_placed_stays_while_the_depth_shows_it_and_goes_when_it_d
     kept = keep_placed(now, before, placed, [_top_frame(floor_height=0.056)])
     assert "green_ball" in kept.ids
     assert kept.by_id("green_ball").position[:2] == (0.45, -0.2)
+    # its evidence is the depth at its release point, not a colour box that shows its container
+    assert [e.camera for e in kept.by_id("green_ball").evidence] == [PLACED_EVIDENCE]
     empty = keep_placed(now, before, placed, [_top_frame(floor_height=0.008)])
     assert "green_ball" not in empty.ids  # the depth shows only the bowl's floor: the belief goes
     picked_again = [
