@@ -17,8 +17,8 @@ class Evidence(BaseModel):
     pixels: int = Field(ge=0, description="pixels of the object's mask inside the box")
 
 
-class SceneObject(BaseModel):
-    """An object as perceived: identity, attributes, 3D box and the evidence behind it.
+class ObjectState(BaseModel):
+    """What every object record shares: identity, attributes and the 3D box.
 
     ``position`` is the centre of the object's axis-aligned 3D box in the world frame and ``extent`` its
     full size along x, y, z, in metres. ``yaw`` is the footprint's rotation about z in radians.
@@ -33,13 +33,18 @@ class SceneObject(BaseModel):
     position: Vec3
     extent: Vec3
     yaw: float = 0.0
-    confidence: float = Field(ge=0.0, le=1.0)
-    evidence: tuple[Evidence, ...] = ()
 
     @property
     def description(self) -> str:
         """Human words for this object, e.g. ``red block``."""
         return f"{self.color} {self.type}"
+
+
+class SceneObject(ObjectState):
+    """An object as perceived: an :class:`ObjectState` with a confidence and the evidence behind it."""
+
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: tuple[Evidence, ...] = ()
 
 
 class Percept(BaseModel):
@@ -63,26 +68,8 @@ class Percept(BaseModel):
         raise KeyError(object_id)
 
 
-class TruthObject(BaseModel):
-    """The true state of one object, as the owner of the truth reports it to perception.
+class TruthObject(ObjectState):
+    """The true state of one object, as the owner of the truth reports it to perception. ``body`` is the
+    instance id the object has in ``Frame.segmentation`` (None if the frames carry no segmentation of it)."""
 
-    ``position`` is the centre of the object's axis-aligned 3D box (world frame) and ``extent`` its full
-    size along x, y, z, in metres; ``yaw`` its rotation about z in radians. ``body`` is the instance id
-    the object has in ``Frame.segmentation`` (None if the frames carry no segmentation of it).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    type: str
-    color: str
-    size: str | None = None
-    position: Vec3
-    extent: Vec3
-    yaw: float = 0.0
     body: int | None = None
-
-    @property
-    def description(self) -> str:
-        """Human words for this object, e.g. ``red block``."""
-        return f"{self.color} {self.type}"
