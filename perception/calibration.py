@@ -16,6 +16,11 @@ The format, every field in metres or pixels::
       - [0, 0, -1, 1.0]         #   rotation part orthonormal with determinant +1
       - [0, 0, 0, 1]
     depth_scale: 0.001          # optional: metres per depth unit (default 0.001: 16-bit PNG in millimetres)
+    workspace:                  # optional: the workspace polygon in the table plane (world x, y in metres, at
+      - [0.25, -0.35]           #   least 3 vertices); nothing outside it is an object (a perceiver that
+      - [0.80, -0.35]           #   takes it, e.g. ClassicalConfig(workspace=...), drops what lies outside)
+      - [0.80, 0.35]
+      - [0.25, 0.35]
 
 :func:`load_calibration` reports every problem as one line ``FILE: FIELD: PROBLEM`` (:class:`CalibrationError`).
 """
@@ -67,6 +72,19 @@ class Calibration(BaseModel):
         description="4x4 camera pose in the world frame, OpenCV camera convention",
     )
     depth_scale: float = Field(default=0.001, gt=0, description="metres per depth unit")
+    workspace: list[list[float]] | None = Field(
+        default=None,
+        description="workspace polygon in the table plane (world x, y, metres); nothing outside is an object",
+    )
+
+    @field_validator("workspace")
+    @classmethod
+    def _valid_workspace(cls, v: list[list[float]] | None) -> list[list[float]] | None:
+        if v is not None and len(v) < 3:
+            raise ValueError(f"needs at least 3 vertices [x, y], got {len(v)}")
+        if v is not None and any(len(vertex) != 2 for vertex in v):
+            raise ValueError("every vertex must be [x, y] (world metres in the table plane)")
+        return v
 
     @field_validator("T_world_cam")
     @classmethod

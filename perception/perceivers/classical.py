@@ -223,6 +223,9 @@ class ClassicalConfig:
     larger alone is merged into it, unless the larger is a container or a plate and the smaller explained
     on its own (cost at most ``content_cost``): then it is the content.
 
+    ``workspace`` (the calibration file's polygon, world x, y): a detection whose footprint centre lies
+    outside it is not an object.
+
     Catalogue sizes are priors, not gates: a model may be scaled by ``size_range`` (footprint; height only
     down) to fit a blob, at a cost of ``|ln scale| / size_prior`` for the footprint and ``/ height_prior`` for
     the height (``size_prior`` 0 turns scaling off). The size word is then the nearest catalogue size's.
@@ -250,6 +253,7 @@ class ClassicalConfig:
     white_balance: bool = True
     table_rgb: tuple[float, float, float] = TABLE_RGB
     min_table_pixels: int = 2000
+    workspace: tuple[tuple[float, float], ...] | None = None
     merge_slack: float = 0.5
     merge_reach: float = 0.02
     content_cost: float = 7.0
@@ -418,6 +422,9 @@ class ClassicalPerceiver:
         grounded = self._grounded(kept)
         out = []
         for blob in kept:
+            if not self._in_workspace(blob):
+                log.debug("dropped %s %s in %s: outside the workspace", blob.color, blob.type, blob.camera)
+                continue
             if id(blob) not in grounded and blob.confidence < self.config.floating_min_confidence:
                 log.debug(
                     "dropped %s %s at %.2f m in %s: floating and unsure (confidence %.2f)",
@@ -430,6 +437,15 @@ class ClassicalPerceiver:
                 continue
             out.append(self._to_object(blob))
         return out
+
+    def _in_workspace(self, blob: _Blob) -> bool:
+        """True if ``blob``'s footprint centre lies in the configured workspace polygon (or there is none)."""
+        polygon = self.config.workspace
+        if polygon is None:
+            return True
+        contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
+        centre = (float(blob.centre[0]), float(blob.centre[1]))
+        return cv2.pointPolygonTest(contour, centre, False) >= 0
 
     def _merge_splits(self, blobs: list[_Blob]) -> list[_Blob]:
         """Merge the parts of one object that a light split into two colour names (a gray ball's lit top read

@@ -528,3 +528,24 @@ def test_dimensions_of_the_catalogue_match_the_simulator() -> None:
                 assert (length, width) == pytest.approx((2 * d["radius"],) * 2)
         if model.type == "mug":
             assert model.handle == pytest.approx(dimensions("mug", "medium")["handle"])
+
+
+def test_workspace_polygon_from_the_calibration_bounds_what_is_an_object(classical: ClassicalPerceiver) -> None:
+    """A calibration's optional workspace polygon: nothing outside it is an object; a bad one is one line."""
+    from groundsight.perception.calibration import CalibrationError, parse_calibration
+    from groundsight.perception.perceivers.classical import ClassicalConfig
+
+    intrinsics = {"width": 640, "height": 480, "fx": 579.4, "fy": 579.4, "cx": 320.0, "cy": 239.0}
+    left_half = [[0.25, 0.0], [0.8, 0.0], [0.8, 0.35], [0.25, 0.35]]
+    calibration = parse_calibration({"intrinsics": intrinsics, "workspace": left_half})
+    assert "workspace" in calibration.to_yaml()
+    with pytest.raises(CalibrationError, match="workspace"):
+        parse_calibration({"intrinsics": intrinsics, "workspace": [[0.0, 0.0], [1.0, 0.0]]}, "cal.yaml")
+    with World() as world:
+        world.add_object(ObjectSpec("red_block", "block", "red", "medium", 0.5, 0.15))
+        world.add_object(ObjectSpec("blue_block", "block", "blue", "medium", 0.5, -0.15))
+        world.settle()
+        frame = world.cameras[0].read()
+    assert {o.color for o in classical.perceive([frame]).objects} == {"red", "blue"}
+    bounded = ClassicalPerceiver(ClassicalConfig(workspace=tuple(map(tuple, calibration.workspace))))
+    assert [o.color for o in bounded.perceive([frame]).objects] == ["red"]
