@@ -42,6 +42,7 @@ from groundsight.perception.sources import EndOfStream
 from groundsight.perception.tracking import Tracker, TrackerConfig
 from groundsight.reasoning.reasoner import RulesReasoner
 from groundsight.reasoning.verifier import Verifier, decide
+from groundsight.sim.video import H264Writer
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +88,10 @@ class CameraSummary(BaseModel):
 
 
 class _Annotator:
-    """Writes ``annotated.mp4`` lazily at the first frame's size; always closable."""
+    """Writes ``annotated.mp4`` (H.264) at the first frame's size; always closable."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self.writer: cv2.VideoWriter | None = None
-        self.size: tuple[int, int] | None = None
+        self.writer = H264Writer(path, fps=VIDEO_FPS)
 
     def write(self, frame: Frame, percept: Percept | None, note: str | None) -> None:
         bgr = cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR)
@@ -108,18 +107,10 @@ class _Annotator:
                     cv2.putText(bgr, label, (x0, max(12, y0 - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
         if note:
             cv2.putText(bgr, note[:80], (6, bgr.shape[0] - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 255), 1)
-        if self.writer is None:
-            self.size = (bgr.shape[1], bgr.shape[0])
-            self.writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), VIDEO_FPS, self.size)
-            if not self.writer.isOpened():
-                log.warning("cannot write %s; no annotated video", self.path)
-        if (bgr.shape[1], bgr.shape[0]) != self.size:
-            bgr = cv2.resize(bgr, self.size)  # type: ignore[arg-type]
-        self.writer.write(bgr)
+        self.writer.write(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))  # H.264 so browsers play it (mp4v fallback)
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        self.writer.close()
 
 
 def ground(

@@ -27,6 +27,13 @@ def frame_count(path: Path) -> int:
         cap.release()
 
 
+def _codec(path: Path) -> str:
+    import av
+
+    with av.open(str(path)) as container:
+        return container.streams.video[0].codec_context.name
+
+
 def test_camera_on_video_file(tmp_path: Path) -> None:
     video = tmp_path / "clip.mp4"
     write_video(video, n=8)
@@ -38,6 +45,7 @@ def test_camera_on_video_file(tmp_path: Path) -> None:
     assert [r["frame"] for r in lines] == list(range(8))
     assert "needs depth" in lines[0]["error"]  # an RGB-only video cannot be perceived by the classical perceiver
     assert frame_count(out / "annotated.mp4") == 8
+    assert _codec(out / "annotated.mp4") == "h264"  # plays in a browser
     assert "fps" in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("plan: none")
 
