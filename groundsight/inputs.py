@@ -37,7 +37,7 @@ class InputFileError(ValueError):
         super().__init__(f"{path}: {field}: {self.problem}")
 
 
-def one_line(text: object, limit: int = 200) -> str:
+def one_line(text: object, limit: int = 300) -> str:
     """``text`` on one line, whitespace collapsed, clipped to ``limit`` characters with an ellipsis."""
     flat = re.sub(r"\s+", " ", str(text)).strip()
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."

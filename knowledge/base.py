@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
-from groundsight.inputs import InputFileError, TimeLimitExceeded, read_text, time_limit
+from groundsight.inputs import InputFileError, TimeLimitExceeded, one_line, read_text, time_limit
 from groundsight.knowledge.entailment import Entailment
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,6 @@ def _describe_parse_error(exc: Exception) -> str:
     message = " ".join(str(exc).split())
     line = re.search(r"line (\d+)", message)
     return f"{'line ' + line.group(1) if line else 'syntax'}: invalid Turtle: {message[:160]}"
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    return " ".join(str(text).split())[:limit]
 
 
 def _parse_turtle(text: str, source: str) -> Graph:
@@ -545,7 +541,7 @@ class KnowledgeBase:
 def _query_error(exc: Exception) -> str:
     """One line from a SPARQL parse error, with line numbers counted in the user's query (our prefixes removed)."""
     prefix_lines = _SPARQL_PREFIXES.count("\n")
-    text = re.sub(r"\s*\(at char \d+\),?", "", _one_line(exc))
+    text = re.sub(r"\s*\(at char \d+\),?", "", one_line(exc, 200))
     return re.sub(r"\(line:(\d+), col:(\d+)\)", lambda m: f"(line {int(m[1]) - prefix_lines}, column {m[2]})", text)
 
 

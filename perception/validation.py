@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groundsight.inputs import clip
+from groundsight.inputs import clip, one_line
 
 _SHOW_INPUT = ("float_parsing", "float_type", "int_parsing", "int_type", "list_type")
 
@@ -30,12 +30,6 @@ def describe_error(error: dict[str, Any]) -> str:
     if error["type"] in _SHOW_INPUT:
         return f"{msg} (got {clip(error.get('input'))})"
     return msg
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """``text`` with its whitespace runs collapsed to single spaces, cut to ``limit`` characters (``...``)."""
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def error_line(exc: ValidationError) -> str:
