@@ -213,16 +213,7 @@ def solve_to_run_dir(scenario_file: str | Path, seed: int, run_dir: str | Path, 
         skills.look()
     finally:
         world.close()
-    failed = [r for r in solver.log if not r.ok]
-    result = SolverResult(
-        scenario=scenario.name,
-        seed=seed,
-        passed=passed,
-        actions=len(solver.log),
-        failed_actions=len(failed),
-        wall_time_s=round(time.perf_counter() - started, 3),
-        failures=[f"{r.skill}: {r.reason}" for r in failed],
-    )
+    result = SolverResult.from_log(scenario.name, seed, passed, solver.log, started)
     summary = {
         **result.model_dump(),
         "status": "succeeded" if passed else "failed",

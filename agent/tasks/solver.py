@@ -50,6 +50,20 @@ class SolverResult(BaseModel):
     wall_time_s: float
     failures: list[str] = []
 
+    @classmethod
+    def from_log(cls, scenario: str, seed: int, passed: bool, log: list[SkillResult], started: float) -> SolverResult:
+        """The result of an episode from the solver's skill log and its start time (``time.perf_counter()``)."""
+        failed = [r for r in log if not r.ok]
+        return cls(
+            scenario=scenario,
+            seed=seed,
+            passed=passed,
+            actions=len(log),
+            failed_actions=len(failed),
+            wall_time_s=round(time.perf_counter() - started, 3),
+            failures=[f"{r.skill}: {r.reason}" for r in failed],
+        )
+
 
 class ScriptedSolver:
     """Achieves a goal expression on a live world, sub-goal by sub-goal, from simulator truth."""
@@ -168,13 +182,4 @@ def solve_episode(scenario: Scenario, seed: int) -> SolverResult:
         passed = solver.solve(scenario.goal)
     finally:
         world.close()
-    failed = [r for r in solver.log if not r.ok]
-    return SolverResult(
-        scenario=scenario.name,
-        seed=seed,
-        passed=passed,
-        actions=len(solver.log),
-        failed_actions=len(failed),
-        wall_time_s=round(time.perf_counter() - started, 3),
-        failures=[f"{r.skill}: {r.reason}" for r in failed],
-    )
+    return SolverResult.from_log(scenario.name, seed, passed, solver.log, started)
