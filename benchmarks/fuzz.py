@@ -196,7 +196,7 @@ def mutate_text(text: str, rng: random.Random) -> bytes:
     elif kind == 3:  # cut at a random byte
         return text.encode()[: rng.randrange(len(text) + 1)]
     elif kind == 4:  # bytes that are not UTF-8
-        raw = bytearray(text.encode())
+        raw = bytearray(text.encode() or b" ")
         raw[rng.randrange(len(raw))] = rng.choice((0xFF, 0xC3, 0x80, 0xFE))
         return bytes(raw)
     elif kind == 5:  # deep nesting
