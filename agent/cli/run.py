@@ -93,8 +93,8 @@ def finish(summary: Summary) -> typer.Exit:
 
 def resume_episode(run_dir: Path, answers: list[str], no_input: bool, quiet: bool) -> Summary:
     """Continue the run in ``run_dir`` from its checkpoint; one-line errors if it holds no run."""
-    if not (run_dir / "run.json").exists() or not (run_dir / "checkpoint.sqlite").exists():
-        raise bad_input(f"--resume: {run_dir} holds no run (run.json and checkpoint.sqlite are missing)")
+    if not (run_dir / "run.json").exists():  # without a checkpoint yet, the runner starts the episode afresh
+        raise bad_input(f"--resume: {run_dir} holds no run (run.json is missing)")
     if not quiet:
         console.print(f"resuming {run_dir}", markup=False)
     from groundsight.agent.loop.runner import resume_run

@@ -78,3 +78,14 @@ def test_a_damaged_run_json_is_one_line(finished: Path, tmp_path: Path, content:
     with pytest.raises(ValueError, match=r"run.json") as err:
         resume_run(run)
     assert "\n" not in str(err.value) and len(str(err.value)) < 400
+
+
+def test_the_cli_resumes_a_run_killed_before_its_first_checkpoint(finished: Path, tmp_path: Path) -> None:
+    from tests.agent.cli.test_cli import cli
+
+    run = _copy(finished, tmp_path / "run")
+    for name in ("summary.json", "checkpoint.sqlite", "trace.jsonl", "robot.jsonl"):
+        (run / name).unlink(missing_ok=True)
+    result = cli("run", "--resume", str(run), "-q")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((run / "summary.json").read_text())["passed"]
