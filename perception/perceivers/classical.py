@@ -398,6 +398,8 @@ class ClassicalPerceiver:
             self._measure(blob)
             self._classify(blob)
         blobs = self._merge_splits(blobs)
+        for blob in blobs:  # white, gray, black; brown, beige: by the lit face of the whole object
+            blob.label = self.colors.refine(blob.label, blob.rgb_sample)
         self._complete_supports(blobs)
         kept = []
         for blob in blobs:
@@ -449,45 +451,60 @@ class ClassicalPerceiver:
 
     def _merge_splits(self, blobs: list[_Blob]) -> list[_Blob]:
         """Merge the parts of one object that a light split into two colour names (a gray ball's lit top read
-        as white, a shaded orange side as brown).
+        as white, a shaded orange side as brown, a bowl's lit rim around its shaded inside).
 
         A smaller blob is merged into a larger one it lies on (within ``merge_reach`` of its footprint: a ball's
-        lit cap leaves its shaded flank outside; no higher than its top)
-        when the union is explained at least as well as the larger part alone and better than the smaller; an
-        object on another one stands higher, and one that a container or plate holds is explained on its own
-        (``content_cost``): neither is merged.
+        lit cap leaves its shaded flank outside; no higher than its top) when the union is explained at least as
+        well as the larger part alone and better than the smaller; an object on another one stands higher, and
+        one that a container or plate holds is smaller than it and explained on its own (``content_cost``):
+        neither is merged. It is merged into a larger one that it rings (both on the table, each within the
+        other's footprint, the larger no higher: a bowl's rim seen from above around its inside, the two lit
+        halves of a cylinder) unless the union fits worse than both parts: two objects cannot stand in one
+        place, and what a bowl holds lies inside it, not around it.
         The union keeps the larger part's colour.
         """
         cfg = self.config
         order = sorted(blobs, key=lambda b: -b.pixels)
         out: list[_Blob] = []
         for blob in order:
-            host = next(
-                (
-                    big
-                    for big in out
-                    if big.camera == blob.camera
-                    and big.label != blob.label  # same-coloured parts were split on purpose (_split_raised)
-                    and big.pixels >= blob.pixels
-                    and blob.top < big.top + 0.006
-                    and _inside(blob, big, margin=cfg.merge_reach)
-                    and float(np.mean(blob.points[:, 2] > big.bottom + cfg.table_z + 0.003)) > 0.9
-                ),
-                None,
-            )
+            host, ring = self._split_host(blob, out)
             if host is not None:
                 union = _merge([host, blob])
                 self._measure(union)
                 self._classify(union)
                 holder = not _MODELS[host.type].stacks or _MODELS[host.type].hollow_min is not None
-                content = holder and blob.cost <= cfg.content_cost  # what a bowl, plate, tray or mug holds
-                better = union.cost <= host.cost + cfg.merge_slack and union.cost < blob.cost
+                smaller = blob.length < 0.8 * host.length  # what a bowl, plate or tray holds fits inside it
+                content = holder and smaller and blob.cost <= cfg.content_cost and not ring
+                if ring:  # two grounded parts in one place: one object, unless the union fits worse than both
+                    better = union.cost <= max(host.cost, blob.cost) + cfg.merge_slack
+                else:
+                    better = union.cost <= host.cost + cfg.merge_slack and union.cost < blob.cost
                 if better and not content and not union.clipped:
                     log.debug("merged %s part into %s %s in %s", blob.color, host.color, host.type, blob.camera)
                     out[out.index(host)] = union
                     continue
             out.append(blob)
         return out
+
+    def _split_host(self, blob: _Blob, larger: list[_Blob]) -> tuple[_Blob | None, bool]:
+        """The larger blob of another colour in ``blob``'s camera that ``blob`` may be a part of, and whether
+        ``blob`` rings it (see :meth:`_merge_splits`); ``(None, False)`` if none."""
+        cfg = self.config
+        for big in larger:
+            if big.camera != blob.camera or big.label == blob.label or big.pixels < blob.pixels:
+                continue  # same-coloured parts were split on purpose (_split_raised)
+            grounded = max(big.bottom, blob.bottom) < cfg.lifted_height
+            together = _inside(big, blob, margin=0.005) and _inside(blob, big, margin=cfg.merge_reach)
+            if grounded and big.top < blob.top + 0.006 and together:
+                return big, True
+            lies_on = (
+                blob.top < big.top + 0.006
+                and _inside(blob, big, margin=cfg.merge_reach)
+                and float(np.mean(blob.points[:, 2] > big.bottom + cfg.table_z + 0.003)) > 0.9
+            )
+            if lies_on:
+                return big, False
+        return None, False
 
     def _drop_fragments(self, blobs: list[_Blob]) -> list[_Blob]:
         """Drop unsure, small blobs that are a patch of a larger object's surface in another colour.
