@@ -18,6 +18,7 @@ from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol
+from typing import Literal as Literal_
 
 import owlrl
 import rdflib.plugins.sparql
@@ -26,6 +27,8 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
 from groundsight.inputs import InputFileError, TimeLimitExceeded, one_line, read_text, time_limit
+from groundsight.knowledge.compiled_shapes import ontology_compilable
+from groundsight.knowledge.compiled_shapes import violations as compiled_violations
 from groundsight.knowledge.entailment import Entailment
 
 log = logging.getLogger(__name__)
@@ -168,12 +171,14 @@ class KnowledgeBase:
         self._base = base
         self.shapes = Graph()
         self.shapes += _package_graph("shapes", BASE_SHAPES)
+        self._user_shapes = False
         self._scene_input: tuple[list[Any], list[tuple[str, str, str]]] = ([], [])
         self._scene_triples: list[tuple[Any, Any, Any]] = []
         for path in extra_files:
             self._merge(Path(path))
         for path in shape_files:
             self.shapes += _parse_turtle(_read(Path(path)), str(path))
+            self._user_shapes = True
         self._rebuild()
 
     # ---- loading --------------------------------------------------------------------------------
@@ -192,11 +197,13 @@ class KnowledgeBase:
         self._asserted += graph
         if _has_shapes(graph):
             self.shapes += graph
+            self._user_shapes = True
         log.info("loaded %s (%d triples)", path, len(graph))
 
     def _rebuild(self) -> None:
         """OWL-RL closure of ontology + user files, the vocabulary caches, and the query graph with the scene."""
-        tbox, self._entailment = _closed(self._asserted)
+        self._closure = _closed(self._asserted)
+        tbox, self._entailment = self._closure.tbox, self._closure.entailment
         self.ontology = tbox
         self._word_class = self._build_word_index()
         properties = set(tbox.subjects(RDF.type, OWL.ObjectProperty)) | set(tbox.subjects(RDFS.subPropertyOf, None))
@@ -316,7 +323,7 @@ class KnowledgeBase:
         query = _PREFIXES + f"ASK {{ <{cls}> rdfs:subClassOf* <{target}> }}"
         if cls is None:
             return Answer(False, query, (f"no class is labelled {type_name!r}",))
-        value = bool(self.ontology.query(query).askAnswer)
+        value = self._ask(query)
         fact = f"{type_name} {'is' if value else 'is not'} a {class_name}"
         return Answer(value, query, (fact,))
 
@@ -326,9 +333,17 @@ class KnowledgeBase:
         query = _PREFIXES + f"ASK {{ <{cls}> rdfs:subClassOf* ?a . ?a gs:affords gs:{relation} }}"
         if cls is None:
             return Answer(False, query, (f"no class is labelled {type_name!r}",))
-        value = bool(self.ontology.query(query).askAnswer)
+        value = self._ask(query)
         fact = f"a {type_name} {'affords' if value else 'does not afford'} '{relation}'"
         return Answer(value, query, (fact,))
+
+    def _ask(self, query: str) -> bool:
+        """An ASK query over the closed ontology, answered once per process and ontology (the verifier and the
+        reasoner ask the same few questions at every decision)."""
+        answers = self._closure.answers
+        if query not in answers:
+            answers[query] = bool(self.ontology.query(query).askAnswer)
+        return answers[query]
 
     def graspable(self, type_name: str) -> Answer:
         """Is ``type_name`` a graspable type?"""
@@ -458,6 +473,17 @@ class KnowledgeBase:
         mapping id -> type word. Raises :class:`KnowledgeError` for an unknown type or a relation naming an
         unknown object.
         """
+        data = Graph()
+        data.bind("gs", GS)
+        data.bind("scene", SCENE)
+        for triple in sorted(self._state_triples(objects, relations)):
+            data.add(triple)
+        return data
+
+    def _state_triples(
+        self, objects: Sequence[TypedObject] | Mapping[str, str], relations: Iterable[tuple[str, str, str]]
+    ) -> set[tuple[Any, Any, Any]]:
+        """The triples of :meth:`state_graph`, with what the closed ontology entails of them."""
         items = (
             [(oid, typ, None) for oid, typ in objects.items()]
             if isinstance(objects, Mapping)
@@ -470,42 +496,70 @@ class KnowledgeBase:
             if cls is None:
                 raise KnowledgeError(f"object {oid!r}: unknown type {typ!r}")
             ids.add(oid)
-            node = SCENE[oid]
-            asserted += [(node, RDF.type, GS.PhysicalObject), (node, RDF.type, cls)]
-            props = self._class_properties(cls)
-            if mass is not None:
-                props["mass"] = float(mass)
-            for key, predicate in (("mass", GS.mass), ("maxLoad", GS.maxLoad)):
-                if key in props:
-                    asserted.append((node, predicate, Literal(props[key], datatype=XSD.double)))
-            if "capacity" in props:
-                asserted.append((node, GS.capacity, Literal(props["capacity"], datatype=XSD.integer)))
-            if "fragile" in props:
-                asserted.append((node, GS.fragile, Literal(props["fragile"], datatype=XSD.boolean)))
+            asserted += self._individual(SCENE[oid], cls, mass)
         for a, rel, b in relations:
             for oid in (a, b):
                 if oid not in ids:
                     raise KnowledgeError(f"relation ({a}, {rel}, {b}): unknown object {oid!r}")
             asserted.append((SCENE[a], self._relation(rel), SCENE[b]))
-        data = Graph()
-        data.bind("gs", GS)
-        data.bind("scene", SCENE)
-        for triple in sorted(self._entailment.expand(asserted)):
-            data.add(triple)
-        return data
+        return self._entailment.expand(asserted)
+
+    def _individual(self, node: URIRef, cls: URIRef, mass: float | None) -> list[tuple[Any, Any, Any]]:
+        """One object of a state: its type and its type's physical values (``mass`` overriding the type's)."""
+        out: list[tuple[Any, Any, Any]] = [(node, RDF.type, GS.PhysicalObject), (node, RDF.type, cls)]
+        props = self._class_properties(cls)
+        if mass is not None:
+            props["mass"] = float(mass)
+        for key, predicate in (("mass", GS.mass), ("maxLoad", GS.maxLoad)):
+            if key in props:
+                out.append((node, predicate, Literal(props[key], datatype=XSD.double)))
+        if "capacity" in props:
+            out.append((node, GS.capacity, Literal(props["capacity"], datatype=XSD.integer)))
+        if "fragile" in props:
+            out.append((node, GS.fragile, Literal(props["fragile"], datatype=XSD.boolean)))
+        return out
+
+    @property
+    def shapes_compiled(self) -> bool:
+        """Whether :meth:`validate_state` checks the compiled base shapes instead of running pyshacl: the shapes
+        are the base shapes alone and the ontology adds nothing they could see (see
+        :mod:`groundsight.knowledge.compiled_shapes`)."""
+        return not self._user_shapes and self._closure.compilable
 
     def validate_state(
-        self, objects: Sequence[TypedObject] | Mapping[str, str], relations: Iterable[tuple[str, str, str]] = ()
+        self,
+        objects: Sequence[TypedObject] | Mapping[str, str],
+        relations: Iterable[tuple[str, str, str]] = (),
+        engine: Literal_["auto", "pyshacl"] = "auto",
     ) -> list[Violation]:
-        """Check a world state against the SHACL shapes (pyshacl, the closed ontology as ``ont_graph``).
+        """Check a world state against the SHACL shapes.
 
         ``relations`` are ``(a, rel, b)`` triples such as ``("red_block", "on", "green_ball")``. Returns the
         violations sorted by shape, focus and value; [] when the state is valid. Shapes: nothing_on_ball,
         on_needs_support, inside_needs_container, container_capacity, fragile_under_heavy, plus user shapes.
+        With the base shapes alone (:attr:`shapes_compiled`) they are checked in plain Python with the same
+        verdicts and messages; with user shapes, or ``engine="pyshacl"``, pyshacl runs them (the closed ontology
+        as ``ont_graph``).
         """
+        triples = self._state_triples(objects, relations)
+        if engine == "auto" and self.shapes_compiled:
+            found = [
+                Violation(shape=shape, focus=_short(focus), message=message, value=_short(value))
+                for shape, focus, message, value in set(compiled_violations(triples))
+            ]
+        else:
+            found = self._pyshacl(triples)
+        return sorted(found, key=lambda v: (v.shape, v.focus, v.value or "", v.message))
+
+    def _pyshacl(self, triples: set[tuple[Any, Any, Any]]) -> list[Violation]:
+        """The state's violations as pyshacl finds them."""
         from pyshacl import validate  # imported here: pyshacl is slow to import and only needed for this
 
-        data = self.state_graph(objects, relations)
+        data = Graph()
+        data.bind("gs", GS)
+        data.bind("scene", SCENE)
+        for triple in sorted(triples):
+            data.add(triple)
         conforms, report, _ = validate(
             data,
             shacl_graph=self.shapes,
@@ -514,9 +568,7 @@ class KnowledgeBase:
             advanced=True,
             abort_on_first=False,
         )
-        if conforms:
-            return []
-        return sorted(self._violations(report), key=lambda v: (v.shape, v.focus, v.value or "", v.message))
+        return [] if conforms else self._violations(report)
 
     def _violations(self, report: Graph) -> list[Violation]:
         found = set()
@@ -574,13 +626,25 @@ def _base_labels(base: Graph) -> dict[URIRef, str]:
     return labels
 
 
-_CLOSURES: dict[frozenset, tuple[Graph, Entailment]] = {}
+@dataclass
+class _Closure:
+    """A closed ontology with what is computed from it once per process: its entailment tables, the answers of the
+    ASK queries asked of it (the ontology never changes, so neither do they) and whether the compiled shapes
+    (:mod:`groundsight.knowledge.shapes`) give pyshacl's verdicts over it."""
+
+    tbox: Graph
+    entailment: Entailment
+    answers: dict[str, bool] = field(default_factory=dict)
+    compilable: bool = False
+
+
+_CLOSURES: dict[frozenset, _Closure] = {}
 """Closed ontologies by their asserted triples: the same files are closed once per process (eval workers run many
 episodes). The closed graphs are shared and never modified."""
 _MAX_CLOSURES = 8
 
 
-def _closed(asserted: Graph) -> tuple[Graph, Entailment]:
+def _closed(asserted: Graph) -> _Closure:
     """The OWL-RL closure of ``asserted`` and its entailment tables, computed once per distinct triple set."""
     key = frozenset(asserted)
     if key not in _CLOSURES:
@@ -594,7 +658,7 @@ def _closed(asserted: Graph) -> tuple[Graph, Entailment]:
             raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
         if len(_CLOSURES) >= _MAX_CLOSURES:
             del _CLOSURES[next(iter(_CLOSURES))]
-        _CLOSURES[key] = (tbox, Entailment(tbox))
+        _CLOSURES[key] = _Closure(tbox, Entailment(tbox), compilable=ontology_compilable(tbox))
     return _CLOSURES[key]
 
 

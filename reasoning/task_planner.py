@@ -171,7 +171,30 @@ def _to_action(state: frozenset[Atom], op_name: str, ids: Mapping[str, str]) -> 
     return make_action(state, "place", objs[0], relation, objs[1])
 
 
+_PLANS: dict[tuple[frozenset[Atom], tuple[Atom, ...], frozenset[tuple[str, frozenset[str]]]], list[Action] | str] = {}
+"""Plans (or the reason none exists) by problem: :func:`plan` is a pure function of its arguments, and the agent
+asks the same problem at every re-plan, every seed of a scenario and every episode an eval worker runs."""
+_MAX_PLANS = 512
+
+
 def plan(init: frozenset[Atom], goal: Sequence[Atom], kinds: Mapping[str, frozenset[str]]) -> list[Action]:
+    """:func:`search_plan`, answered once per process for each problem (the actions are immutable)."""
+    key = (frozenset(init), tuple(goal), frozenset((k, frozenset(v)) for k, v in kinds.items()))
+    if key not in _PLANS:
+        try:
+            found: list[Action] | str = search_plan(init, goal, kinds)
+        except PlanningError as exc:
+            found = str(exc)
+        if len(_PLANS) >= _MAX_PLANS:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[key] = found
+    found = _PLANS[key]
+    if isinstance(found, str):
+        raise PlanningError(found)
+    return list(found)
+
+
+def search_plan(init: frozenset[Atom], goal: Sequence[Atom], kinds: Mapping[str, frozenset[str]]) -> list[Action]:
     """A shortest sequence of skill calls from ``init`` that makes every atom of ``goal`` true.
 
     ``[]`` when the goal already holds. Deterministic: among shortest plans, the first in the order of ground
