@@ -31,6 +31,7 @@ from langgraph.types import interrupt
 
 from groundsight.agent.loop.robot_interface import RobotInterface
 from groundsight.agent.loop.state import TERMINAL, ActionRecord, AgentState
+from groundsight.agent.loop.timing import Timer
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.frame import CameraSource, Frame
 from groundsight.perception.identity import carry_ids
@@ -161,6 +162,8 @@ class Runtime:
     """Stores the frames of each look (e.g. as small JPEGs in the run directory) and names the files."""
     frames: list[Frame] = field(default_factory=list)
     frame_files: list[str] = field(default_factory=list)
+    timer: Timer = field(default_factory=Timer)
+    """Wall time per node and per phase of a look (kept out of the state: see :mod:`~groundsight.agent.loop.timing`)."""
 
     def look(
         self,
@@ -172,10 +175,14 @@ class Runtime:
         with verification on, the agent goes on with the repaired claims), keep the ids of ``previous`` and
         what the agent itself ``placed`` (:func:`keep_placed`), build the scene graph and put it into the
         knowledge base."""
-        self.frames = [camera.read() for camera in self.cameras]
-        self.frame_files = self.frame_sink(self.frames) if self.frame_sink is not None else []
-        percept = self.perceiver.perceive(self.frames)
-        screen = self.verifier.screen(percept, self.frames)
+        with self.timer.phase("render"):
+            self.frames = [camera.read() for camera in self.cameras]
+        with self.timer.phase("frames"):
+            self.frame_files = self.frame_sink(self.frames) if self.frame_sink is not None else []
+        with self.timer.phase("perception"):
+            percept = self.perceiver.perceive(self.frames)
+        with self.timer.phase("screen"):
+            screen = self.verifier.screen(percept, self.frames)
         if self.verify and screen.changed:
             percept = percept.model_copy(update={"objects": screen.objects})
         if previous is not None:
@@ -568,7 +575,7 @@ def build_graph(rt: Runtime) -> StateGraph:
     nodes = LoopNodes(rt)
     graph = StateGraph(AgentState)
     for name in NODES:
-        graph.add_node(name, getattr(nodes, name))
+        graph.add_node(name, rt.timer.timed(name, getattr(nodes, name)))
     for status in ENDS:
         graph.add_node(status, _terminal(status))
         graph.add_edge(status, END)

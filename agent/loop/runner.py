@@ -25,6 +25,7 @@ from groundsight.agent.loop.reasoners import REASONERS
 from groundsight.agent.loop.robot_interface import RecordingRobot, read_journal, replay
 from groundsight.agent.loop.run_dir import RunDirError, locked_run_dir, trim_torn_tail
 from groundsight.agent.loop.state import AgentState
+from groundsight.agent.loop.timing import TIMING_FILE, Timer
 from groundsight.agent.loop.tools import default_registry, llm_tools
 from groundsight.agent.tasks.goals import goal_holds, moved_objects
 from groundsight.agent.tasks.scenario import Scenario, load_scenario
@@ -181,6 +182,7 @@ RUN_FILES = (
     "error.txt",
     "episode.mp4",
     "robot.jsonl",
+    TIMING_FILE,
 )
 """What a fresh run writes into its directory (an earlier run's copies are removed first)."""
 
@@ -221,12 +223,21 @@ class Dialogue:
 
 
 class TraceWriter:
-    """Appends each graph step to ``trace.jsonl`` (when there is a run directory) and tells ``on_step``."""
+    """Appends each graph step to ``trace.jsonl`` (when there is a run directory) and tells ``on_step``; with a
+    ``timer``, appends what the step spent to ``timing.jsonl`` (wall-clock times stay out of the trace)."""
 
-    def __init__(self, out: Path | None, resume: bool, on_step: Callable[[int, str, dict[str, Any]], None] | None):
+    def __init__(
+        self,
+        out: Path | None,
+        resume: bool,
+        on_step: Callable[[int, str, dict[str, Any]], None] | None,
+        timer: Timer | None = None,
+    ):
         self.file = open(out / "trace.jsonl", "a", encoding="utf-8") if out is not None else None  # noqa: SIM115
         self.steps = _count_lines(out / "trace.jsonl") if out is not None and resume else 0
         self.on_step = on_step
+        self.timer = timer
+        self.timing = open(out / TIMING_FILE, "a", encoding="utf-8") if out is not None and timer else None  # noqa: SIM115
 
     def write(self, node: str, update: dict[str, Any], cached: bool) -> None:
         """Record one node's update (``replayed`` when LangGraph applied writes saved before a kill)."""
@@ -236,13 +247,19 @@ class TraceWriter:
         if self.file is not None:
             self.file.write(json.dumps(record, sort_keys=True) + "\n")
             self.file.flush()
+        if self.timer is not None:
+            timing = self.timer.take(self.steps, node)
+            if self.timing is not None:
+                self.timing.write(timing.model_dump_json() + "\n")
+                self.timing.flush()
         if self.on_step is not None:
             self.on_step(self.steps, node, update)
         self.steps += 1
 
     def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
+        for file in (self.file, self.timing):
+            if file is not None:
+                file.close()
 
 
 @dataclass
@@ -378,7 +395,8 @@ def _run(
 ) -> Summary:
     """Build the scene, drive the graph (from its checkpoint when ``resume``), judge and write the summary."""
     started = time.perf_counter()
-    trace = TraceWriter(out, resume, on_step)
+    timer = Timer()
+    trace = TraceWriter(out, resume, on_step, timer)
     state = AgentState(instruction=scenario.instruction, max_steps=scenario.max_steps)
     world: World | None = None
     recorder: VideoRecorder | None = None
@@ -389,7 +407,7 @@ def _run(
         if config.video and out is not None:
             recorder = VideoRecorder(world, out / "episode.mp4")
         initial = world.truth_by_id()
-        episode = _build_episode(scenario, config, world, out)
+        episode = _build_episode(scenario, config, world, out, timer)
         graph_input = _resume_input(episode, out, dialogue) if resume and out is not None else state
         drive(episode.app, episode.graph_config, graph_input, trace, dialogue)
         state = AgentState.model_validate(episode.app.get_state(episode.graph_config).values)
@@ -413,8 +431,12 @@ def _run(
     return summary
 
 
-def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Path | None) -> _Episode:
-    """The robot (journaled), knowledge base, verifier, perceiver, reasoner and the compiled graph over them."""
+def _build_episode(
+    scenario: Scenario, config: RunConfig, world: World, out: Path | None, timer: Timer | None = None
+) -> _Episode:
+    """The robot (journaled), knowledge base, verifier, perceiver, reasoner and the compiled graph over them;
+    ``timer`` times the nodes, the looks and the checkpoint writes."""
+    timer = timer or Timer()
     skills = Skills(world)
     robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
     kb = KnowledgeBase(config.kg_files)
@@ -436,8 +458,10 @@ def _build_episode(scenario: Scenario, config: RunConfig, world: World, out: Pat
         twin=_digital_twin(config.seed) if config.twin else None,
         verify=config.verify,
         frame_sink=FrameStore(out) if out is not None else None,
+        timer=timer,
     )
     checkpointer = open_checkpointer(out / "checkpoint.sqlite") if out is not None else InMemorySaver()
+    timer.time_checkpoints(checkpointer)
     graph_config = {
         "configurable": {"thread_id": _thread_id(scenario, config)},
         "recursion_limit": 10 * scenario.max_steps,
