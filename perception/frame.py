@@ -41,6 +41,8 @@ class Frame:
         t: timestamp in seconds (simulated time for the simulator).
         camera: name of the camera that produced the frame.
         segmentation: optional HxW int32 instance ids; only a simulator can provide it.
+        robot_mask: optional HxW bool, True where the robot itself shows (its links at their current poses,
+            from a simulator or a robot interface): never an object.
     """
 
     rgb: np.ndarray
@@ -50,6 +52,7 @@ class Frame:
     t: float = 0.0
     camera: str = "camera"
     segmentation: np.ndarray | None = field(default=None, repr=False)
+    robot_mask: np.ndarray | None = field(default=None, repr=False)
 
     def points_world(self, mask: np.ndarray | None = None) -> np.ndarray:
         """Back-project depth pixels (all, or those in ``mask``) to an Nx3 array of world points."""

@@ -55,6 +55,7 @@ from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
 from groundsight.perception.perceivers.boxes import fuse
+from groundsight.perception.support import Plane, fit_plane
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +225,16 @@ class ClassicalConfig:
     on its own (cost at most ``content_cost``): then it is the content.
 
     ``workspace`` (the calibration file's polygon, world x, y): a detection whose footprint centre lies
-    outside it is not an object.
+    outside it is not an object. ``keep_out`` (world boxes ``((x0, y0, z0), (x1, y1, z1))``, e.g. the robot's
+    base and reach from the calibration) and a frame's ``robot_mask`` (the robot's links where they are,
+    from a simulator or a robot interface) are never foreground.
+
+    The support plane: with ``fit_plane`` each frame's table plane is fitted to its depth (RANSAC,
+    :func:`~groundsight.perception.support.fit_plane`) near the prior ``plane`` (``(a, b, c, d)`` of
+    ``a x + b y + c z + d = 0``, the calibration's; default the level plane at ``table_z``), and the frame is
+    levelled onto it, so that heights are measured above the table actually seen; a fitted plane within
+    ``plane_snap`` (metres, and 0.3 degrees) of the level plane at ``table_z`` is taken as that plane. The
+    percept records per camera what was used (``ClassicalPercept.support``).
 
     Catalogue sizes are priors, not gates: a model may be scaled by ``size_range`` (footprint; height only
     down) to fit a blob, at a cost of ``|ln scale| / size_prior`` for the footprint and ``/ height_prior`` for
@@ -260,6 +270,10 @@ class ClassicalConfig:
     size_prior: float = 0.1
     height_prior: float = 0.25
     size_range: tuple[float, float] = (0.6, 1.6)
+    fit_plane: bool = True
+    plane: tuple[float, float, float, float] | None = None
+    plane_snap: float = 0.0015
+    keep_out: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = ()
 
 
 @dataclass
@@ -342,6 +356,8 @@ class ClassicalPercept(Percept):
     the gain, or why it was not: ``"not needed"``, ``"reference not uniform ..."``, ``"gain ... outside ..."``)."""
 
     white_balance: dict[str, str] = {}
+    support: dict[str, str] = {}
+    """Per camera, the support plane used: ``"fitted: ..."`` (from the depth) or ``"prior: <why>"``."""
 
 
 class ClassicalPerceiver:
@@ -362,6 +378,8 @@ class ClassicalPerceiver:
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (self.config.close_kernel, self.config.close_kernel))
         self._ray_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._balance_notes: dict[str, str] = {}
+        self._support_notes: dict[str, str] = {}
+        self._to_world: np.ndarray | None = None  # levelled frame -> world, while a frame is detected
 
     # ------------------------------------------------------------------ public
 
@@ -378,7 +396,7 @@ class ClassicalPerceiver:
         for f in frames:
             if f.depth is None:
                 log.warning("camera %r has no depth; skipped by the classical perceiver", f.camera)
-        self._balance_notes = {}
+        self._balance_notes, self._support_notes = {}, {}
         per_frame = [self.detect(f) for f in usable]
         objects = per_frame[0] if len(per_frame) == 1 else fuse(per_frame, self.config.fuse_distance, vote_type=True)
         return ClassicalPercept(
@@ -387,12 +405,17 @@ class ClassicalPerceiver:
             perceiver=self.name,
             t=frames_time(frames),
             white_balance=dict(self._balance_notes),
+            support=dict(self._support_notes),
         )
 
     def detect(self, frame: Frame) -> list[SceneObject]:
         """Objects seen in one RGB-D frame (ids not yet assigned: ``<color>_<type>`` for all)."""
+        excluded = self._excluded(frame)
+        frame, self._to_world = self._levelled(frame, excluded)
         height = self._height(frame)
         frame = self._balanced(frame, height)
+        if excluded is not None:
+            height = np.where(excluded, np.float32(-1.0), height)
         blobs = self._segment(frame, height)
         for blob in blobs:
             self._measure(blob)
@@ -437,8 +460,49 @@ class ClassicalPerceiver:
                     blob.confidence,
                 )
                 continue
-            out.append(self._to_object(blob))
+            out.append(self._unlevelled(self._to_object(blob)))
         return out
+
+    def _excluded(self, frame: Frame) -> np.ndarray | None:
+        """Pixels that are never an object: the frame's ``robot_mask`` and what lies in a ``keep_out`` box."""
+        mask = None if frame.robot_mask is None else frame.robot_mask.astype(bool)
+        if not self.config.keep_out or frame.depth is None:
+            return mask
+        world = frame.points_world().reshape(*frame.depth.shape, 3)
+        inside = np.zeros(frame.depth.shape, dtype=bool)
+        for lo, hi in self.config.keep_out:
+            inside |= np.all((world >= np.asarray(lo)) & (world <= np.asarray(hi)), axis=2)
+        return inside if mask is None else mask | inside
+
+    def _levelled(self, frame: Frame, excluded: np.ndarray | None) -> tuple[Frame, np.ndarray | None]:
+        """``frame`` re-posed so that its support plane is level at ``table_z``, and the transform back to the
+        world (None when the plane is the level one at ``table_z`` already)."""
+        cfg = self.config
+        prior = Plane.from_coefficients(cfg.plane) if cfg.plane is not None else Plane.horizontal(cfg.table_z)
+        if not cfg.fit_plane or frame.depth is None:
+            plane, note = prior, "prior: fitting off" if frame.depth is not None else "prior: no depth"
+        else:
+            step = 6
+            keep = np.zeros(frame.depth.shape, dtype=bool)
+            keep[::step, ::step] = True
+            keep &= np.isfinite(frame.depth) & (frame.depth > 0)
+            if excluded is not None:
+                keep &= ~excluded
+            plane, note = fit_plane(frame.points_world(keep), prior)
+        self._support_notes[frame.camera] = note
+        level = Plane.horizontal(cfg.table_z)
+        if plane.tilt_deg(level) < 0.3 and abs(plane.offset - level.offset) < cfg.plane_snap:
+            return frame, None
+        leveller = plane.leveller(cfg.table_z)
+        return replace(frame, T_world_cam=leveller @ frame.T_world_cam), np.linalg.inv(leveller)
+
+    def _unlevelled(self, obj: SceneObject) -> SceneObject:
+        """``obj`` (measured in the levelled frame) in world coordinates."""
+        if self._to_world is None:
+            return obj
+        position = self._to_world[:3, :3] @ np.asarray(obj.position) + self._to_world[:3, 3]
+        turn = math.atan2(self._to_world[1, 0], self._to_world[0, 0])
+        return obj.model_copy(update={"position": tuple(float(v) for v in position), "yaw": float(obj.yaw + turn)})
 
     def _in_workspace(self, blob: _Blob) -> bool:
         """True if ``blob``'s footprint centre lies in the configured workspace polygon (or there is none)."""
@@ -447,6 +511,9 @@ class ClassicalPerceiver:
             return True
         contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
         centre = (float(blob.centre[0]), float(blob.centre[1]))
+        if self._to_world is not None:
+            world = self._to_world @ np.array([centre[0], centre[1], self.config.table_z, 1.0])
+            centre = (float(world[0]), float(world[1]))
         return cv2.pointPolygonTest(contour, centre, False) >= 0
 
     def _merge_splits(self, blobs: list[_Blob]) -> list[_Blob]:
