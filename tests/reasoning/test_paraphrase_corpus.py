@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from lark.exceptions import UnexpectedInput
 
 from groundsight.knowledge import KnowledgeBase
+from groundsight.reasoning import language
 from groundsight.reasoning.language import InstructionError, Lexicon, parse
 from groundsight.reasoning.logical_form import canonical
 from tests.reasoning.corpus.model import CorpusEntry, load_corpus
@@ -57,3 +59,24 @@ def _said(entry: CorpusEntry, lexicon: Lexicon) -> str:
     except InstructionError as exc:
         return str(exc)
     return ""
+
+
+def test_the_pruned_parser_gives_the_full_parsers_forest_on_every_instruction(lexicon: Lexicon):
+    """The parser predicts only rules the sentence's words can complete (for speed): the same forest, readings
+    and all, as lark's full Earley parser on every corpus instruction that is made of known words."""
+    compiled = language._language(lexicon.key())
+    compared = 0
+    for entry in CORPUS.entries:
+        words = language._words(entry.text)
+        if any(w not in compiled.keywords and not w.isdigit() for w in words):
+            continue
+        sentence = " ".join(words)
+        try:
+            full = compiled.parser.parse(sentence)
+        except UnexpectedInput:  # a sentence the grammar rejects: the pruned parser rejects it too
+            with pytest.raises(UnexpectedInput):
+                compiled.pruned.parse(sentence)
+            continue
+        assert compiled.pruned.parse(sentence) == full, sentence
+        compared += 1
+    assert compared >= 300
