@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m benchmarks.foreign_scenes [--scenes 200] [--seed 0] [--perceivers classical oracle]
+    python -m benchmarks.foreign_scenes [--scenes 200] [--seed 0] [--perceivers classical oracle] [--rgb-only]
 
 Every scene is built in a bare PyBullet client (DIRECT, TinyRenderer), not through ``groundsight.sim``:
 
@@ -23,11 +23,16 @@ An object counts as a true object of a frame when at least :data:`MIN_VISIBLE` o
 objects are matched and scored with :mod:`benchmarks.perception_quality`'s functions (greedy on 3D distance,
 gated at 5 cm): precision, recall, colour and type accuracy and 3D error, overall, by view and by colour.
 ``oracle`` reports the visible truth (the upper bound).
+
+``--rgb-only`` drops the depth from every frame (a webcam with a calibration): perceivers that take a
+calibration's options are told to lift RGB-only frames onto the support plane (``ClassicalConfig.lift_rgb``,
+what ``groundsight camera --calibration`` sets); the scenes, the truth and the scoring are the same.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import time
 from collections import defaultdict
@@ -345,8 +350,18 @@ class ColourTally:
                 self.named[o.color] += 1
 
 
-def run(scenes: int, seed: int, names: list[str], show_failures: int = 10) -> dict[str, dict]:
-    """Render ``scenes`` foreign scenes, perceive each with every perceiver, print tables; metrics per perceiver."""
+def _lifting(perceiver: Perceiver) -> Perceiver:
+    """``perceiver`` told to lift RGB-only frames onto the support plane, if its config has that option."""
+    config = getattr(perceiver, "config", None)
+    if config is not None and dataclasses.is_dataclass(config) and hasattr(config, "lift_rgb"):
+        perceiver.config = dataclasses.replace(config, lift_rgb=True)  # type: ignore[attr-defined]
+    return perceiver
+
+
+def run(scenes: int, seed: int, names: list[str], show_failures: int = 10, rgb_only: bool = False) -> dict[str, dict]:
+    """Render ``scenes`` foreign scenes, perceive each with every perceiver, print tables; metrics per perceiver.
+
+    ``rgb_only``: the frames lose their depth (see the module docstring)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -358,6 +373,8 @@ def run(scenes: int, seed: int, names: list[str], show_failures: int = 10) -> di
         else make_perceiver(name, None)
         for name in names
     }
+    if rgb_only:
+        perceivers = {name: _lifting(perceiver) for name, perceiver in perceivers.items()}
     overall = {n: Tally() for n in names}
     by_view = {n: {v: Tally() for v in VIEWS} for n in names}
     by_colour = {n: {c: ColourTally() for c in PALETTE} for n in names}
@@ -367,9 +384,10 @@ def run(scenes: int, seed: int, names: list[str], show_failures: int = 10) -> di
         scene = build_scene(index, seed)
         render_s += time.perf_counter() - t0
         truth.truths = scene.truths
+        frame = dataclasses.replace(scene.frame, depth=None) if rgb_only else scene.frame
         for name, perceiver in perceivers.items():
             t0 = time.perf_counter()
-            objects = list(perceiver.perceive([scene.frame]).objects)
+            objects = list(perceiver.perceive([frame]).objects)
             overall[name].times.append(time.perf_counter() - t0)
             score(overall[name], index, objects, scene.truths)
             score(by_view[name][scene.view], index, objects, scene.truths)
@@ -378,7 +396,8 @@ def run(scenes: int, seed: int, names: list[str], show_failures: int = 10) -> di
                 tally.add(pairs, scene.truths, colour)
     console.print(f"rendered {scenes} scenes in {render_s:.0f} s")
     results = {}
-    table = Table(title=f"foreign scenes: {scenes} scenes, seed {seed} (views {', '.join(VIEWS)})")
+    depth = ", RGB only (no depth)" if rgb_only else ""
+    table = Table(title=f"foreign scenes: {scenes} scenes, seed {seed} (views {', '.join(VIEWS)}){depth}")
     for col in (
         "perceiver",
         "view",
@@ -442,8 +461,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     parser.add_argument("--perceivers", nargs="+", default=["classical", "oracle"], help="perceiver names")
     parser.add_argument("--show-failures", type=int, default=10, help="failure lines to print per perceiver")
+    parser.add_argument(
+        "--rgb-only", action="store_true", help="drop depth from the frames (RGB with a calibration, lifted)"
+    )
     args = parser.parse_args(argv)
-    run(args.scenes, args.seed, args.perceivers, args.show_failures)
+    run(args.scenes, args.seed, args.perceivers, args.show_failures, args.rgb_only)
     return 0
 
 

@@ -21,12 +21,18 @@ The format, every field in metres or pixels::
       - [0.80, -0.35]           #   takes it, e.g. ClassicalConfig(workspace=...), drops what lies outside)
       - [0.80, 0.35]
       - [0.25, 0.35]
+    support_plane: [0, 0, 1, 0]  # optional: the table plane a x + b y + c z + d = 0 (world; default z = 0), the
+                                #   prior around which each frame's plane is fitted from depth, and the plane
+                                #   RGB-only frames are lifted onto
+    keep_out:                   # optional: world boxes that are never an object (the robot's base and reach, a
+      - {min: [-0.2, -0.2, 0.0], max: [0.15, 0.2, 1.2]}   # fixture); min <= max on every axis
 
 :func:`load_calibration` reports every problem as one line ``FILE: FIELD: PROBLEM`` (:class:`CalibrationError`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +66,27 @@ class IntrinsicsSpec(BaseModel):
     cy: float
 
 
+class KeepOutBox(BaseModel):
+    """An axis-aligned world box (metres) that is never an object: the robot's base and reach, a fixture."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    min: list[float] = Field(min_length=3, max_length=3, description="[x, y, z] of the lower corner")
+    max: list[float] = Field(min_length=3, max_length=3, description="[x, y, z] of the upper corner")
+
+    @field_validator("max")
+    @classmethod
+    def _above_min(cls, v: list[float], info: Any) -> list[float]:
+        lo = info.data.get("min")
+        if lo is not None and any(a > b for a, b in zip(lo, v, strict=True)):
+            raise ValueError(f"must be >= min on every axis, got min {lo} and max {v}")
+        return v
+
+    def as_tuple(self) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+        """``((x0, y0, z0), (x1, y1, z1))``."""
+        return (tuple(self.min), tuple(self.max))  # type: ignore[return-value]
+
+
 class Calibration(BaseModel):
     """One camera's calibration; see the module docstring for the file format."""
 
@@ -76,6 +103,23 @@ class Calibration(BaseModel):
         default=None,
         description="workspace polygon in the table plane (world x, y, metres); nothing outside is an object",
     )
+
+    support_plane: list[float] | None = Field(
+        default=None,
+        min_length=4,
+        max_length=4,
+        description="table plane [a, b, c, d] of a x + b y + c z + d = 0 in world coordinates (default z = 0)",
+    )
+    keep_out: list[KeepOutBox] = Field(default_factory=list, description="world boxes that are never an object")
+
+    @field_validator("support_plane")
+    @classmethod
+    def _valid_plane(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and not any(abs(c) > 1e-9 for c in v[:3]):
+            raise ValueError("the normal [a, b, c] must not be zero")
+        if v is not None and abs(v[2]) < 0.5 * float(np.linalg.norm(v[:3])):
+            raise ValueError("the plane must face up (|c| at least half the normal's length: tilted under 60 deg)")
+        return v
 
     @field_validator("workspace")
     @classmethod
@@ -122,9 +166,33 @@ class Calibration(BaseModel):
         """True when any distortion coefficient is non-zero (images need undistorting)."""
         return any(abs(c) > 0 for c in self.distortion)
 
+    def perception_options(self) -> dict[str, Any]:
+        """What a perceiver that takes them (``ClassicalConfig``) gets from this calibration: the workspace
+        polygon, the support plane (prior of the fit, plane of RGB-only lifting) and the keep-out boxes."""
+        return {
+            "workspace": None if self.workspace is None else tuple(tuple(v) for v in self.workspace),
+            "plane": None if self.support_plane is None else tuple(self.support_plane),
+            "keep_out": tuple(box.as_tuple() for box in self.keep_out),
+            "lift_rgb": True,
+        }
+
     def to_yaml(self) -> str:
         """This calibration as YAML text in the file format."""
         return yaml.safe_dump(self.model_dump(), sort_keys=False)
+
+
+def configure_perceiver(perceiver: Any, calibration: Calibration) -> list[str]:
+    """Give ``perceiver`` (or the perceiver it wraps) the calibration's :meth:`~Calibration.perception_options`
+    when its ``config`` is a dataclass that has those fields; returns the names of the options applied."""
+    target = getattr(perceiver, "inner", perceiver)
+    config = getattr(target, "config", None)
+    if config is None or not dataclasses.is_dataclass(config):
+        return []
+    fields = {f.name for f in dataclasses.fields(config)}
+    options = {k: v for k, v in calibration.perception_options().items() if k in fields}
+    if options:
+        target.config = dataclasses.replace(config, **options)
+    return sorted(options)
 
 
 def parse_calibration(data: Any, path: str | Path = "<calibration>") -> Calibration:

@@ -41,7 +41,7 @@ def _open_inputs(
 
     ``recorded`` holds the options of a ``bag:`` / ``lerobot:`` source (``rgb_topic``, ``camera_key``, ...)."""
     from groundsight.agent.loop.live_camera import camera_perceiver
-    from groundsight.perception.calibration import CalibrationError, load_calibration
+    from groundsight.perception.calibration import CalibrationError, configure_perceiver, load_calibration
     from groundsight.perception.frame import CameraError
     from groundsight.perception.sources import open_source
 
@@ -60,6 +60,8 @@ def _open_inputs(
         calib = load_calibration(calibration) if calibration is not None else None
     except CalibrationError as exc:
         raise bad_input(str(exc)) from None
+    if calib is not None:  # the workspace, support plane and keep-out boxes; RGB-only frames are lifted
+        configure_perceiver(perceiver, calib)
     try:
         src = open_source(source, calib, **(recorded or {}))
     except CameraError as exc:
@@ -87,7 +89,10 @@ def camera(
             help="Device index (0), video file, rtsp/http URL, image folder, bag:PATH (ROS 1/2) or lerobot:PATH.",
         ),
     ],
-    calibration: Annotated[Path | None, typer.Option(help="Calibration YAML (intrinsics, distortion, pose).")] = None,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(help="Calibration YAML (intrinsics, distortion, pose, workspace, support plane, keep-out)."),
+    ] = None,
     perception: Annotated[str, typer.Option(help="Perceiver that needs no simulator: classical.")] = "classical",
     instruction: Annotated[str | None, typer.Option(help="Ground this instruction; report the plan only.")] = None,
     out: Annotated[Path, typer.Option(help="Output directory.")] = Path("runs/camera"),

@@ -236,6 +236,11 @@ class ClassicalConfig:
     ``plane_snap`` (metres, and 0.3 degrees) of the level plane at ``table_z`` is taken as that plane. The
     percept records per camera what was used (``ClassicalPercept.support``).
 
+    With ``lift_rgb`` (set by a calibration: the pose must be known), a frame without depth is segmented in
+    colour and each object lifted onto the prior plane
+    (:func:`~groundsight.perception.perceivers.rgb_lift.detect_rgb`), at a lower confidence; without it such
+    a frame "needs depth".
+
     Catalogue sizes are priors, not gates: a model may be scaled by ``size_range`` (footprint; height only
     down) to fit a blob, at a cost of ``|ln scale| / size_prior`` for the footprint and ``/ height_prior`` for
     the height (``size_prior`` 0 turns scaling off). The size word is then the nearest catalogue size's.
@@ -274,6 +279,7 @@ class ClassicalConfig:
     plane: tuple[float, float, float, float] | None = None
     plane_snap: float = 0.0015
     keep_out: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = ()
+    lift_rgb: bool = False
 
 
 @dataclass
@@ -357,6 +363,8 @@ class ClassicalPercept(Percept):
 
     white_balance: dict[str, str] = {}
     support: dict[str, str] = {}
+    lifted: list[str] = []
+    """Cameras whose frames had no depth: their objects were lifted onto the support plane from colour alone."""
     """Per camera, the support plane used: ``"fitted: ..."`` (from the depth) or ``"prior: <why>"``."""
 
 
@@ -389,15 +397,17 @@ class ClassicalPerceiver:
         if not frames:
             raise PerceptionError("classical perceiver got no frames")
         usable = [f for f in frames if f.depth is not None]
-        if not usable:
+        flat = [f for f in frames if f.depth is None and self.config.lift_rgb]
+        if not usable and not flat:
             raise PerceptionError(
                 f"classical perceiver needs depth; camera(s) {', '.join(f.camera for f in frames)} have none"
+                " (with a calibration, RGB-only frames are lifted onto its support plane)"
             )
         for f in frames:
-            if f.depth is None:
+            if f.depth is None and not self.config.lift_rgb:
                 log.warning("camera %r has no depth; skipped by the classical perceiver", f.camera)
         self._balance_notes, self._support_notes = {}, {}
-        per_frame = [self.detect(f) for f in usable]
+        per_frame = [self.detect(f) for f in usable] + [self.detect_rgb(f) for f in flat]
         objects = per_frame[0] if len(per_frame) == 1 else fuse(per_frame, self.config.fuse_distance, vote_type=True)
         return ClassicalPercept(
             objects=assign_ids(objects),
@@ -406,6 +416,7 @@ class ClassicalPerceiver:
             t=frames_time(frames),
             white_balance=dict(self._balance_notes),
             support=dict(self._support_notes),
+            lifted=[f.camera for f in flat],
         )
 
     def detect(self, frame: Frame) -> list[SceneObject]:
@@ -462,6 +473,16 @@ class ClassicalPerceiver:
                 continue
             out.append(self._unlevelled(self._to_object(blob)))
         return out
+
+    def detect_rgb(self, frame: Frame) -> list[SceneObject]:
+        """Objects in one RGB-only frame, lifted onto the prior support plane (needs a calibrated pose)."""
+        from groundsight.perception.perceivers.rgb_lift import detect_rgb
+
+        cfg = self.config
+        plane = Plane.from_coefficients(cfg.plane) if cfg.plane is not None else Plane.horizontal(cfg.table_z)
+        self._support_notes[frame.camera] = f"prior: no depth; objects lifted onto {plane.describe()}"
+        self._balance_notes[frame.camera] = "off (no depth to find the table by)"
+        return detect_rgb(self, frame, plane)
 
     def _excluded(self, frame: Frame) -> np.ndarray | None:
         """Pixels that are never an object: the frame's ``robot_mask`` and what lies in a ``keep_out`` box."""

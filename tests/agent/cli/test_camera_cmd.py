@@ -101,3 +101,66 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, make, expected: str) ->
     assert len(lines) == 1 and expected in lines[0], result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def _with(calib: Path, tmp_path: Path, **fields) -> Path:
+    """A copy of calibration ``calib`` with ``fields`` set."""
+    import yaml
+
+    data = yaml.safe_load(calib.read_text())
+    data.update(fields)
+    path = tmp_path / "calibration.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def _objects(out: Path) -> list[set[str]]:
+    return [
+        {o["id"] for o in json.loads(line)["objects"]} for line in (out / "scene_graph.jsonl").read_text().splitlines()
+    ]
+
+
+def test_camera_takes_the_calibrations_workspace(tmp_path: Path, rgbd: tuple[Path, Path]) -> None:
+    """The red block (x 0.45, y -0.12) lies outside the workspace y >= 0: it is not an object."""
+    folder, calib = rgbd
+    half = _with(calib, tmp_path, workspace=[[0.25, 0.0], [0.8, 0.0], [0.8, 0.35], [0.25, 0.35]])
+    out = tmp_path / "out"
+    result = cli("camera", "--source", str(folder), "--calibration", str(half), "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _objects(out) == [{"blue_bowl", "green_block"}] * 2
+
+
+def test_camera_lifts_an_rgb_only_folder_with_a_calibration(tmp_path: Path, rgbd: tuple[Path, Path]) -> None:
+    """Colour images alone, with the calibration: the objects are found (lifted onto the table plane)."""
+    folder, calib = rgbd
+    rgb_only = tmp_path / "rgb"
+    rgb_only.mkdir()
+    for image in sorted(folder.glob("*.png")):
+        if not image.stem.endswith("_depth"):
+            (rgb_only / image.name).write_bytes(image.read_bytes())
+    out = tmp_path / "out"
+    result = cli("camera", "--source", str(rgb_only), "--calibration", str(calib), "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = [json.loads(line) for line in (out / "scene_graph.jsonl").read_text().splitlines()]
+    assert all("error" not in r or not r["error"] for r in records), records[0]
+    colours = {o["color"] for o in records[0]["objects"]}
+    assert {"red", "blue", "green"} <= colours, records[0]["objects"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"keep_out": [{"min": [0, 0, 0], "max": [-1, 1, 1]}]}, "keep_out[0].max: must be >= min on every axis"),
+        ({"support_plane": [0, 0, 0, 1]}, "support_plane: the normal [a, b, c] must not be zero"),
+        ({"support_plane": [1, 0, 0.1, 0]}, "support_plane: the plane must face up"),
+    ],
+)
+def test_bad_calibration_fields_exit_2_with_one_line(
+    tmp_path: Path, rgbd: tuple[Path, Path], fields: dict, expected: str
+) -> None:
+    folder, calib = rgbd
+    bad = _with(calib, tmp_path, **fields)
+    result = cli("camera", "--source", str(folder), "--calibration", str(bad), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
