@@ -160,6 +160,8 @@ class SimCamera:
         config: where the camera is and what it sees (default: the ``top`` camera).
         clock: returns the simulated time stamped on each frame.
         body: the robot body carrying a mounted camera (required when ``config.mount_link`` is set).
+        mask_bodies: bodies whose pixels every frame marks in ``Frame.robot_mask`` (the robot: its links
+            rendered where they are now), so that a perceiver never takes a link for an object.
     """
 
     def __init__(
@@ -168,8 +170,10 @@ class SimCamera:
         config: CameraConfig | None = None,
         clock: Callable[[], float] = lambda: 0.0,
         body: int | None = None,
+        mask_bodies: tuple[int, ...] = (),
     ) -> None:
         self.client = client
+        self.mask_bodies = tuple(mask_bodies)
         self.renderer = p.ER_TINY_RENDERER
         """PyBullet renderer; :class:`groundsight.sim.world.World` switches it to the EGL plugin's when one loads."""
         self.config = config or CameraConfig()
@@ -286,6 +290,7 @@ class SimCamera:
             t=self._clock(),
             camera=self.name,
             segmentation=segmentation,
+            robot_mask=np.isin(segmentation, self.mask_bodies) if self.mask_bodies else None,
         )
 
 

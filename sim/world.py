@@ -75,7 +75,14 @@ class World:
         self.specs: dict[str, ObjectSpec] = {}
         self.bodies: dict[str, int] = {}
         self.cameras = [
-            SimCamera(self.client, with_jitter(c, jitter), clock=self.time, body=self.robot.body) for c in configs
+            SimCamera(
+                self.client,
+                with_jitter(c, jitter),
+                clock=self.time,
+                body=self.robot.body,
+                mask_bodies=(self.robot.body,),
+            )
+            for c in configs
         ]
         self.renderer = "tiny"
         if os.environ.get("GROUNDSIGHT_RENDERER", "tiny").lower() == "egl" and not gui:
