@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,6 +94,7 @@ def dimensions(obj_type: str, size: str) -> dict[str, float]:
     return _DIMENSIONS[obj_type][size]
 
 
+@functools.cache
 def footprint_radius(obj_type: str, size: str) -> float:
     """Radius of a circle about the body's origin that covers its footprint, for collision-free placement."""
     d = dimensions(obj_type, size)
@@ -115,6 +117,7 @@ def height(obj_type: str, size: str) -> float:
     return d["height"]
 
 
+@functools.cache
 def inertial_offset(obj_type: str, size: str) -> tuple[float, float, float]:
     """Centre of mass in the body's own frame (bottom centre). Zero for block, bowl, plate and tray."""
     d = dimensions(obj_type, size)
@@ -125,6 +128,23 @@ def inertial_offset(obj_type: str, size: str) -> tuple[float, float, float]:
     if obj_type == "mug":
         return (0.0, 0.0, 0.4 * d["height"])
     return (0.0, 0.0, 0.0)
+
+
+def _ring(radius: float, wall: float, floor: float, top: float, segments: int, overlap: float) -> list[tuple]:
+    """A container's round wall: ``segments`` boxes around a circle of ``radius``, standing on the floor.
+
+    The walls start at the floor's top, not at the table: only the floor touches what the container stands on,
+    so that resting on the table is one contact pair, not one per wall segment (a bowl whose 14 walls reached
+    the table cost PyBullet 60 contact points, about 5x its physics time).
+    """
+    chord = 2 * radius * math.tan(math.pi / segments) + overlap
+    half = [wall / 2, chord / 2, (top - floor) / 2]
+    out = []
+    for k in range(segments):
+        a = 2 * math.pi * k / segments
+        pos = ((radius - wall / 2) * math.cos(a), (radius - wall / 2) * math.sin(a), (floor + top) / 2)
+        out.append((p.GEOM_BOX, {"halfExtents": half}, pos, p.getQuaternionFromEuler((0, 0, a))))
+    return out
 
 
 def _parts(obj_type: str, d: dict[str, float]) -> list[tuple[int, dict, tuple[float, float, float], tuple]]:
@@ -138,22 +158,16 @@ def _parts(obj_type: str, d: dict[str, float]) -> list[tuple[int, dict, tuple[fl
     if obj_type == "bowl":
         r, h, w, f = d["radius"], d["height"], d["wall"], d["floor"]
         parts = [(p.GEOM_CYLINDER, {"radius": r, "length": f}, (0, 0, f / 2), ident)]
-        chord = 2 * r * math.tan(math.pi / BOWL_SEGMENTS) + 0.002
-        for k in range(BOWL_SEGMENTS):
-            a = 2 * math.pi * k / BOWL_SEGMENTS
-            pos = ((r - w / 2) * math.cos(a), (r - w / 2) * math.sin(a), h / 2)
-            parts.append(
-                (p.GEOM_BOX, {"halfExtents": [w / 2, chord / 2, h / 2]}, pos, p.getQuaternionFromEuler((0, 0, a)))
-            )
-        return parts
+        return parts + _ring(r, w, f, h, BOWL_SEGMENTS, 0.002)
     if obj_type == "tray":
         length, width, h, w, f = d["length"], d["width"], d["height"], d["wall"], d["floor"]
+        zc, hz = (f + h) / 2, (h - f) / 2  # the walls stand on the floor (see _ring)
         return [
             (p.GEOM_BOX, {"halfExtents": [length / 2, width / 2, f / 2]}, (0, 0, f / 2), ident),
-            (p.GEOM_BOX, {"halfExtents": [w / 2, width / 2, h / 2]}, ((length - w) / 2, 0, h / 2), ident),
-            (p.GEOM_BOX, {"halfExtents": [w / 2, width / 2, h / 2]}, (-(length - w) / 2, 0, h / 2), ident),
-            (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, h / 2]}, (0, (width - w) / 2, h / 2), ident),
-            (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, h / 2]}, (0, -(width - w) / 2, h / 2), ident),
+            (p.GEOM_BOX, {"halfExtents": [w / 2, width / 2, hz]}, ((length - w) / 2, 0, zc), ident),
+            (p.GEOM_BOX, {"halfExtents": [w / 2, width / 2, hz]}, (-(length - w) / 2, 0, zc), ident),
+            (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, hz]}, (0, (width - w) / 2, zc), ident),
+            (p.GEOM_BOX, {"halfExtents": [length / 2, w / 2, hz]}, (0, -(width - w) / 2, zc), ident),
         ]
     if obj_type == "ball":
         return [(p.GEOM_SPHERE, {"radius": d["radius"]}, (0, 0, d["radius"]), ident)]
@@ -161,14 +175,8 @@ def _parts(obj_type: str, d: dict[str, float]) -> list[tuple[int, dict, tuple[fl
         return [(p.GEOM_CYLINDER, {"radius": d["radius"], "length": d["height"]}, (0, 0, d["height"] / 2), ident)]
     if obj_type == "mug":
         r, h, w, f = d["radius"], d["height"], d["wall"], d["floor"]
-        parts = [(p.GEOM_CYLINDER, {"radius": r - w / 2, "length": f}, (0, 0, f / 2), ident)]
-        chord = 2 * r * math.tan(math.pi / MUG_SEGMENTS) + 0.001
-        for k in range(MUG_SEGMENTS):
-            a = 2 * math.pi * k / MUG_SEGMENTS
-            pos = ((r - w / 2) * math.cos(a), (r - w / 2) * math.sin(a), h / 2)
-            parts.append(
-                (p.GEOM_BOX, {"halfExtents": [w / 2, chord / 2, h / 2]}, pos, p.getQuaternionFromEuler((0, 0, a)))
-            )
+        parts = [(p.GEOM_CYLINDER, {"radius": r, "length": f}, (0, 0, f / 2), ident)]
+        parts += _ring(r, w, f, h, MUG_SEGMENTS, 0.001)
         # Handle: two horizontal bars from the wall and an upright bar joining their ends (a closed loop).
         out, half_w, bar = d["handle"], d["handle_width"] / 2, d["handle_bar"]
         z0, z1 = HANDLE_SPAN[0] * h, HANDLE_SPAN[1] * h
@@ -193,16 +201,12 @@ def _rotation(quaternion: tuple[float, float, float, float] | list[float]) -> np
 
 @dataclass(frozen=True)
 class _PartArrays:
-    """An object's parts as arrays in its own frame, for bounding it at any pose in a few numpy operations."""
+    """An object's parts in its own frame, for bounding it at any pose in a few operations."""
 
     box_corners: np.ndarray
-    """(8 * boxes, 3): every corner of every box part."""
-    cylinder_centres: np.ndarray
-    cylinder_axes: np.ndarray
-    cylinder_radii: np.ndarray
-    cylinder_half_lengths: np.ndarray
-    sphere_centres: np.ndarray
-    sphere_radii: np.ndarray
+    """(3, 8 * boxes): every corner of every box part, one column each (rows reduce faster than columns)."""
+    round_parts: tuple[tuple[tuple[float, float, float], tuple[float, float, float], float, float], ...]
+    """Cylinders and spheres: (centre, axis, radius, half length); a sphere has a zero axis and half length."""
 
 
 _SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], dtype=np.float64)
@@ -211,24 +215,17 @@ _SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-
 @functools.cache
 def _part_arrays(obj_type: str, size: str) -> _PartArrays:
     """The parts of a type and size as :class:`_PartArrays` (cached)."""
-    corners, cylinders, spheres = [], [], []
+    corners, rounds = [], []
     for geom, kw, pos, orn in _parts(obj_type, dimensions(obj_type, size)):
         rot, centre = _rotation(orn), np.asarray(pos, dtype=np.float64)
         if geom == p.GEOM_BOX:
             corners.append(centre + (_SIGNS * np.asarray(kw["halfExtents"], dtype=np.float64)) @ rot.T)
         elif geom == p.GEOM_CYLINDER:
-            cylinders.append((centre, rot[:, 2], kw["radius"], kw["length"] / 2))
+            rounds.append((tuple(map(float, pos)), tuple(map(float, rot[:, 2])), kw["radius"], kw["length"] / 2))
         else:
-            spheres.append((centre, kw["radius"]))
-    return _PartArrays(
-        box_corners=np.concatenate(corners) if corners else np.zeros((0, 3)),
-        cylinder_centres=np.asarray([c[0] for c in cylinders], dtype=np.float64).reshape(-1, 3),
-        cylinder_axes=np.asarray([c[1] for c in cylinders], dtype=np.float64).reshape(-1, 3),
-        cylinder_radii=np.asarray([c[2] for c in cylinders], dtype=np.float64).reshape(-1, 1),
-        cylinder_half_lengths=np.asarray([c[3] for c in cylinders], dtype=np.float64).reshape(-1, 1),
-        sphere_centres=np.asarray([s[0] for s in spheres], dtype=np.float64).reshape(-1, 3),
-        sphere_radii=np.asarray([s[1] for s in spheres], dtype=np.float64).reshape(-1, 1),
-    )
+            rounds.append((tuple(map(float, pos)), (0.0, 0.0, 0.0), kw["radius"], 0.0))
+    stacked = np.concatenate(corners) if corners else np.zeros((0, 3))
+    return _PartArrays(np.ascontiguousarray(stacked.T), tuple(rounds))
 
 
 def world_aabb(
@@ -241,26 +238,31 @@ def world_aabb(
 
     Unlike ``pybullet.getAABB``, which bounds a turned cylinder by a turned box (up to 41 % too wide at
     45 deg), this box is tight for every orientation: boxes by their corners, cylinders and spheres
-    analytically. The parts are bounded all at once (:func:`_part_arrays`), so that a scene's truth stays cheap.
+    analytically. Box corners are bounded all at once (numpy), the one or two round parts in plain Python:
+    a scene's truth is computed after every reset and skill, so it stays cheap.
     """
-    rot = _rotation(orientation)
+    lo, hi = aabb_offsets(obj_type, size, p.getMatrixFromQuaternion(orientation))
+    x, y, z = position
+    return np.array((x + lo[0], y + lo[1], z + lo[2])), np.array((x + hi[0], y + hi[1], z + hi[2]))
+
+
+def aabb_offsets(obj_type: str, size: str, matrix: Sequence[float]) -> tuple[list[float], list[float]]:
+    """(lo, hi) of :func:`world_aabb` relative to the object's origin, for its rotation ``matrix`` (the nine
+    row-major entries ``pybullet.getMatrixFromQuaternion`` returns)."""
     parts = _part_arrays(obj_type, size)
-    boxes: list[np.ndarray] = []  # per geometry type: (n, 3) lower and upper bounds, stacked
-    if len(parts.box_corners):
-        boxes.append(parts.box_corners @ rot.T)
-    if len(parts.cylinder_centres):
-        centres = parts.cylinder_centres @ rot.T
-        axes = parts.cylinder_axes @ rot.T
-        half = np.abs(axes) * parts.cylinder_half_lengths + parts.cylinder_radii * np.sqrt(
-            np.clip(1.0 - axes * axes, 0.0, 1.0)
-        )
-        boxes += [centres - half, centres + half]
-    if len(parts.sphere_centres):
-        centres = parts.sphere_centres @ rot.T
-        boxes += [centres - parts.sphere_radii, centres + parts.sphere_radii]
-    points = boxes[0] if len(boxes) == 1 else np.concatenate(boxes)
-    origin = np.asarray(position, dtype=np.float64)
-    return origin + points.min(axis=0), origin + points.max(axis=0)
+    if parts.box_corners.shape[1]:
+        points = np.asarray(matrix, dtype=np.float64).reshape(3, 3) @ parts.box_corners
+        lo, hi = points.min(axis=1).tolist(), points.max(axis=1).tolist()
+    else:
+        lo, hi = [math.inf] * 3, [-math.inf] * 3
+    rows = (matrix[0:3], matrix[3:6], matrix[6:9])
+    for centre, axis, radius, half_length in parts.round_parts:
+        for k, row in enumerate(rows):
+            c = row[0] * centre[0] + row[1] * centre[1] + row[2] * centre[2]
+            a = row[0] * axis[0] + row[1] * axis[1] + row[2] * axis[2]
+            half = abs(a) * half_length + radius * math.sqrt(min(max(1.0 - a * a, 0.0), 1.0))
+            lo[k], hi[k] = min(lo[k], c - half), max(hi[k], c + half)
+    return lo, hi
 
 
 def create_body(spec: ObjectSpec, client: int) -> int:
@@ -305,6 +307,8 @@ def create_body(spec: ObjectSpec, client: int) -> int:
 def set_pose(body: int, spec: ObjectSpec, position: tuple[float, float, float], yaw: float, client: int) -> None:
     """Teleport ``body`` (built from ``spec``) so that its own frame (bottom centre) is at ``position``."""
     orn = p.getQuaternionFromEuler((0, 0, yaw))
-    com = np.asarray(position, dtype=np.float64) + _rotation(orn) @ np.asarray(inertial_offset(spec.type, spec.size))
-    p.resetBasePositionAndOrientation(body, tuple(float(v) for v in com), orn, physicsClientId=client)
+    m = p.getMatrixFromQuaternion(orn)
+    ox, oy, oz = inertial_offset(spec.type, spec.size)
+    com = tuple(float(position[k]) + (m[3 * k] * ox + m[3 * k + 1] * oy + m[3 * k + 2] * oz) for k in range(3))
+    p.resetBasePositionAndOrientation(body, com, orn, physicsClientId=client)
     p.resetBaseVelocity(body, (0, 0, 0), (0, 0, 0), physicsClientId=client)

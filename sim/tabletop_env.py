@@ -118,7 +118,7 @@ class TabletopEnv(gym.Env):
         if self.world is None or self.pool is None:
             self.world = World(cameras=[self.camera_config])
             self.pool = BodyPool(self.world)
-        self.pool.place(list(self.task.objects(self.np_random)))
+        self.pool.place(list(self.task.objects(self.np_random)), colors=self.render_mode is not None)
         self.skills = Skills(self.world)
         self._ids = list(self.world.bodies)[:MAX_OBJECTS]
         truth = self.world.truth_by_id()

@@ -8,7 +8,6 @@ import pkgutil
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import pybullet as p
 import pybullet_data
 
@@ -17,10 +16,10 @@ from groundsight.sim.bodies import (
     OBJECT_TYPES,
     SIZES,
     ObjectSpec,
+    aabb_offsets,
     create_body,
     inertial_offset,
     set_pose,
-    world_aabb,
 )
 from groundsight.sim.camera import CameraConfig, CameraJitter, SimCamera, camera_config, with_jitter
 from groundsight.sim.panda import PandaRobot
@@ -168,9 +167,12 @@ class World:
         for oid, body in self.bodies.items():
             spec = self.specs[oid]
             com, orn = p.getBasePositionAndOrientation(body, physicsClientId=self.client)
-            rot = np.asarray(p.getMatrixFromQuaternion(orn), dtype=np.float64).reshape(3, 3)
-            pos = tuple(float(v) for v in np.asarray(com) - rot @ np.asarray(inertial_offset(spec.type, spec.size)))
-            lo, hi = world_aabb(spec.type, spec.size, pos, orn)
+            m = p.getMatrixFromQuaternion(orn)
+            ox, oy, oz = inertial_offset(spec.type, spec.size)
+            pos = tuple(com[k] - (m[3 * k] * ox + m[3 * k + 1] * oy + m[3 * k + 2] * oz) for k in range(3))
+            off_lo, off_hi = aabb_offsets(spec.type, spec.size, m)
+            lo = [a + b for a, b in zip(pos, off_lo, strict=True)]
+            hi = [a + b for a, b in zip(pos, off_hi, strict=True)]
             out.append(
                 ObjectTruth(
                     id=oid,
@@ -178,8 +180,8 @@ class World:
                     type=spec.type,
                     color=spec.color,
                     size=spec.size,
-                    position=tuple(float(a + b) / 2 for a, b in zip(lo, hi, strict=True)),
-                    extent=tuple(float(b - a) for a, b in zip(lo, hi, strict=True)),
+                    position=tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True)),
+                    extent=tuple(b - a for a, b in zip(lo, hi, strict=True)),
                     base_position=pos,
                     orientation=tuple(orn),
                 )
@@ -265,8 +267,12 @@ class BodyPool:
             p.removeState(self._state, physicsClientId=client)
         self._state = p.saveState(physicsClientId=client)
 
-    def place(self, specs: Sequence[ObjectSpec]) -> None:
-        """Make ``specs`` the world's objects (``world.bodies`` in this order), resting on the table, no physics."""
+    def place(self, specs: Sequence[ObjectSpec], colors: bool = True) -> None:
+        """Make ``specs`` the world's objects (``world.bodies`` in this order), resting on the table, no physics.
+
+        ``colors=False`` leaves the bodies' colours as they are (for a world that is never rendered: colours do
+        not touch physics); a later ``place`` with colours paints every body it uses.
+        """
         ids = [s.id for s in specs]
         if len(set(ids)) < len(ids):
             raise ValueError(f"duplicate object ids in {ids}")
@@ -283,7 +289,7 @@ class BodyPool:
             key = (spec.type, spec.size)
             body = self.bodies[key][used[key]]
             used[key] += 1
-            if self._colors[body] != spec.color:
+            if colors and self._colors[body] != spec.color:
                 p.changeVisualShape(body, -1, rgbaColor=[*COLORS[spec.color], 1.0], physicsClientId=client)
                 self._colors[body] = spec.color
             set_pose(body, spec, (spec.x, spec.y, 0.0), spec.yaw, client)
