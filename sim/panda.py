@@ -67,6 +67,8 @@ SHOULDER = (0.0, 0.0, 0.333)
 
 _DT = 1.0 / 240.0
 _NULLSPACE_ITERATIONS = 5
+_DAMPING = 1e-4 * np.eye(6)
+_EYE7 = np.eye(7)
 
 
 class Unreachable(RuntimeError):
@@ -139,8 +141,9 @@ class _Kinematics:
         self.upper = np.array([i[9] for i in info])
 
     def _set(self, joints: Sequence[float]) -> None:
-        for j, q in zip(ARM_JOINTS, joints, strict=True):
-            p.resetJointState(self.body, j, q, physicsClientId=self.client)
+        p.resetJointStatesMultiDof(
+            self.body, ARM_JOINTS, [[float(q)] for q in joints], [[0.0]] * len(ARM_JOINTS), physicsClientId=self.client
+        )
 
     def forward(self, joints: Sequence[float]) -> tuple[Vec3, tuple[float, float, float, float]]:
         """Hand (grasp target) pose for arm joints."""
@@ -187,11 +190,11 @@ class _Kinematics:
                     zeros,
                     physicsClientId=self.client,
                 )
-                jac = np.vstack([np.asarray(lin)[:, :7], np.asarray(ang)[:, :7]])
-                pinv = jac.T @ np.linalg.inv(jac @ jac.T + 1e-4 * np.eye(6))
+                jac = np.asarray((*lin, *ang))[:, :7]
+                pinv = jac.T @ np.linalg.inv(jac @ jac.T + _DAMPING)
                 dq = pinv @ np.concatenate([e_pos, e_rot])
                 if it < _NULLSPACE_ITERATIONS:
-                    dq += (np.eye(7) - pinv @ jac) @ (0.2 * (rest_q - q))
+                    dq += (_EYE7 - pinv @ jac) @ (0.2 * (rest_q - q))
                 biggest = float(np.abs(dq).max())
                 if biggest > 0.3:
                     dq *= 0.3 / biggest
