@@ -46,11 +46,21 @@ from groundsight.reasoning.logical_form import (
 log = logging.getLogger(__name__)
 
 COLOR_WORDS: dict[str, str] = {
-    **{c: c for c in ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "white", "gray", "black")},
+    **{
+        c: c
+        for c in (
+            *("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "white", "gray"),
+            *("cyan", "magenta", "black", "beige"),
+        )
+    },
     "grey": "gray",
     "violet": "purple",
+    **dict.fromkeys(("teal", "turquoise", "aqua"), "cyan"),
+    "fuchsia": "magenta",
+    **dict.fromkeys(("tan", "khaki"), "beige"),
 }
-"""Colour word -> canonical colour."""
+"""Colour word -> canonical colour: the colour names perception reports (``perception.colors.COLOR_NAMES``) and
+the same synonyms (``COLOR_SYNONYMS``)."""
 SIZE_WORDS: dict[str, str] = {
     "small": "small",
     "little": "small",
@@ -407,12 +417,19 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     # colours and shades
     **dict.fromkeys(("gold", "golden", "amber", "lemon"), ("yellow",)),
     **dict.fromkeys(("crimson", "scarlet", "maroon", "ruby"), ("red",)),
-    **dict.fromkeys(("navy", "cyan", "teal", "azure", "turquoise", "aqua"), ("blue",)),
+    **dict.fromkeys(("navy", "azure", "cobalt", "sapphire"), ("blue",)),
     **dict.fromkeys(("lime", "olive", "emerald", "mint"), ("green",)),
-    **dict.fromkeys(("magenta", "lilac", "lavender", "indigo"), ("purple", "pink")),
+    **dict.fromkeys(("lilac", "lavender", "indigo", "plum"), ("purple",)),
+    "rose": ("pink",),
+    **dict.fromkeys(("cerise", "hotpink"), ("magenta", "pink")),
     **dict.fromkeys(("silver", "silvery"), ("gray",)),
-    **dict.fromkeys(("beige", "tan", "wooden", "wood", "chocolate"), ("brown",)),
-    **dict.fromkeys(("lightest", "darkest", "lighter", "darker", "light", "dark"), ("white", "black")),
+    **dict.fromkeys(("wooden", "wood", "chocolate"), ("brown",)),
+    **dict.fromkeys(("cream", "sand", "sandy", "ivory"), ("beige", "white")),
+    **dict.fromkeys(("ebony", "jet", "charcoal"), ("black",)),
+    "brighter": ("lighter",),
+    "brightest": ("lightest",),
+    "palest": ("lightest",),
+    "pale": ("light",),
     # places and relations
     **dict.fromkeys(("adjacent", "alongside", "nearby", "by"), ("next to", "near")),
     "between": ("next to",),
@@ -421,7 +438,6 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "towards": ("to",),
     "inward": ("into",),
     "heaviest": ("largest",),
-    "lighter": ("smaller",),
     "huger": ("bigger",),
     "littlest": ("smallest",),
     "tallest": ("largest",),
@@ -559,7 +575,10 @@ def _object_meaning(command: Command) -> dict | None:
     return _phrase_meaning(obj) if obj is not None else None
 
 
-_RANKINGS = ("leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest")
+_RANKINGS = (
+    *("leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest"),
+    *("lightest", "darkest"),
+)
 """The ranking rules of the grammar (logical_form.Ranking)."""
 
 

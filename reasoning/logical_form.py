@@ -23,9 +23,21 @@ Relation = Literal["inside", "on", "left_of", "right_of", "in_front_of", "behind
 """Where one object is relative to another; the geometry is :mod:`groundsight.perception.relations`."""
 PLACE_RELATIONS: tuple[str, ...] = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
 Size = Literal["small", "medium", "large"]
-Ranking = Literal["leftmost", "rightmost", "frontmost", "backmost", "largest", "smallest", "nearest", "farthest"]
+Ranking = Literal[
+    "leftmost",
+    "rightmost",
+    "frontmost",
+    "backmost",
+    "largest",
+    "smallest",
+    "nearest",
+    "farthest",
+    "lightest",
+    "darkest",
+]
 """Orders of a superlative. ``nearest``/``farthest`` are measured to :attr:`Superlative.reference` (the robot
-when it is None); left is +y and front is toward the robot, as everywhere in groundsight."""
+when it is None); left is +y and front is toward the robot, as everywhere in groundsight; ``lightest`` /
+``darkest`` order by the lightness of the perceived colour."""
 Quantity = Literal["the", "any", "all"]
 """``the``: exactly :attr:`NounPhrase.count` objects (one by default) fit, else the agent asks or refuses;
 ``any``: choose that many of those that fit; ``all``: every object that fits (at least one)."""
@@ -61,7 +73,7 @@ class NounPhrase(BaseModel):
         description="object type or knowledge-graph class word, singular (block, bowl, kitchenware, container); "
         "None for 'thing', 'object', 'one'",
     )
-    color: str | None = Field(None, description="canonical colour word (red, ..., gray)")
+    color: str | None = Field(None, description="canonical colour word (red, ..., gray, cyan, magenta, black, beige)")
     not_colors: tuple[str, ...] = Field((), description="colours it must not have ('that is not red')")
     size: Size | None = None
     relations: tuple[RelationFilter, ...] = ()

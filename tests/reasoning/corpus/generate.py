@@ -203,6 +203,16 @@ def referring() -> None:
         ("put the block that is not on the plate in the bowl", "put the block not on (the plate) inside the bowl"),
         ("put the blue block behind the tray on the plate", "put the blue block behind (the tray) on the plate"),
         ("Put the block in front of the bowl on the plate.", "put the block in_front_of (the bowl) on the plate"),
+        # colours perception names (issue 13) and their synonyms; shades compare lightness
+        ("put the teal block in the tan bowl", "put the cyan block inside the beige bowl"),
+        ("Give me the magenta ball.", "hand over the magenta ball"),
+        ("put the turquoise cube on the black plate", "put the cyan block on the black plate"),
+        ("put the beige cylinder in the cyan tray", "put the beige cylinder inside the cyan tray"),
+        ("put the lightest block in the bowl", "put the lightest block inside the bowl"),
+        ("Hand me the darkest ball.", "hand over the darkest ball"),
+        ("put the light blue block on the plate", "put the lightest blue block on the plate"),
+        ("put the dark red cube in the tray", "put the darkest red block inside the tray"),
+        ("give me the darker one", "hand over the darkest object"),
     ]
     for text, expect in cases:
         add("referring", "people", text, expect)
@@ -458,7 +468,8 @@ def refusals() -> None:
         ("people", "the red block in the bowl", "start with what to do"),
         ("people", "don't put the red block in the bowl", "say what to do rather than what not to do"),
         ("people", "rotate the red block", "I can't do that"),
-        ("people", "put the lightest block in the bowl", "I don't know the word 'lightest'"),
+        ("people", "put the palest block in the bowl", "did you mean 'lightest'"),
+        ("people", "put the navy cube in the fuchsia bowl", "did you mean 'blue'"),
         ("people", "put the block closest to me in the bowl", "closest to you"),
         ("people", "put some of the blocks in the tray", "say how many"),
         ("people", "put the red and blue block in the bowl", "the red"),
