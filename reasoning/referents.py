@@ -21,12 +21,15 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from groundsight.perception.colors import REFERENCE_ALBEDO
 from groundsight.perception.objects import Percept, SceneObject
 from groundsight.perception.relations import RELATIONS
 from groundsight.reasoning.logical_form import NounPhrase, Superlative
 
 TIE_DISTANCE = 0.015
 """Two objects whose superlative keys differ by less than this (m) are a tie: the agent asks."""
+TIE_LIGHTNESS = 0.03
+"""Two colours whose lightness differs by less than this (0 black .. 1 white) tie for lightest/darkest."""
 
 Problem = Literal["ok", "absent", "ambiguous"]
 
@@ -49,12 +52,44 @@ class Resolution(BaseModel):
     facts: list[str] = Field(default_factory=list)
 
 
+def describe(oid: str, percept: Percept) -> str:
+    """An object as a person would name it: 'the red block', or with where it is when the scene holds more of
+    its colour and type ('the blue block on the left', 'the red ball second from the right'); an object no
+    longer in view is named by its colour and type ('the green ball')."""
+    if oid not in percept.ids:
+        words = [w for w in oid.split("_") if w.isalpha() and not w.startswith("new")]
+        return "the " + " ".join(words) if words else "an object"
+    obj = percept.by_id(oid)
+    same = [o for o in percept.objects if (o.color, o.type) == (obj.color, obj.type)]
+    noun = f"the {obj.color} {obj.type}"
+    if len(same) < 2:
+        return noun
+    ys = [o.position[1] for o in same]
+    xs = [o.position[0] for o in same]
+    if max(ys) - min(ys) >= max(xs) - min(xs):
+        order, first, last = sorted(same, key=lambda o: -o.position[1]), "on the left", "on the right"
+    else:
+        order, first, last = sorted(same, key=lambda o: o.position[0]), "in front", "at the back"
+    rank = order.index(obj)
+    if len(same) == 2 or rank in (0, len(same) - 1):
+        return f"{noun} {first if rank == 0 else last}"
+    ordinal = ("second", "third", "fourth", "fifth")[min(rank, 4) - 1]
+    return f"{noun} {ordinal} from the {first.split()[-1]}"
+
+
 def _distance_xy(a: SceneObject, point: Sequence[float]) -> float:
     return math.hypot(a.position[0] - point[0], a.position[1] - point[1])
 
 
 def _footprint(o: SceneObject) -> float:
     return o.extent[0] * o.extent[1]
+
+
+def lightness(color: str) -> float:
+    """The relative luminance (0 black .. 1 white) of a perceived colour name's reference albedo; 0.5 for a
+    name perception has no albedo for."""
+    r, g, b = REFERENCE_ALBEDO.get(color, (0.5, 0.5, 0.5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _ranking_key(sup: Superlative, reference: SceneObject | None) -> Callable[[SceneObject], float]:
@@ -69,12 +104,17 @@ def _ranking_key(sup: Superlative, reference: SceneObject | None) -> Callable[[S
         "smallest": lambda o: _footprint(o) * o.extent[2],
         "nearest": lambda o: _distance_xy(o, point),
         "farthest": lambda o: -_distance_xy(o, point),
+        "lightest": lambda o: -lightness(o.color),
+        "darkest": lambda o: lightness(o.color),
     }
     return keys[sup.ranking]
 
 
 def _tie_scale(sup: Superlative) -> float:
-    """Key difference below which two objects tie (volumes for size rankings, metres otherwise)."""
+    """Key difference below which two objects tie (volumes for size rankings, lightness for shades, metres
+    otherwise)."""
+    if sup.ranking in ("lightest", "darkest"):
+        return TIE_LIGHTNESS
     return 1e-5 if sup.ranking in ("largest", "smallest") else TIE_DISTANCE
 
 
@@ -104,7 +144,7 @@ class Resolver:
         elif phrase.quantity == "any":
             if len(objs) < want:
                 res.problem = "absent"
-                res.reason = f"'{what}' needs {want} objects but only {len(objs)} fit: {', '.join(res.candidates)}"
+                res.reason = f"'{what}' needs {want} objects but only {len(objs)} fit: {self._names(objs)}"
                 return res
             # any of them will do: take the ones nearest the robot, which are the easiest to reach
             nearest = sorted(objs, key=lambda o: (round(_distance_xy(o, (0.0, 0.0)), 3), o.id))[:want]
@@ -116,11 +156,16 @@ class Resolver:
             res.chosen = res.candidates
         elif len(objs) < want:
             res.problem = "absent"
-            res.reason = f"'{what}' needs {want} objects but only {len(objs)} fit: {', '.join(res.candidates)}"
+            res.reason = f"'{what}' needs {want} objects but only {len(objs)} fit: {self._names(objs)}"
         else:
             res.problem = "ambiguous"
-            res.reason = f"{len(objs)} objects fit '{what}': {', '.join(res.candidates)}"
+            res.reason = f"{len(objs)} objects fit '{what}': {self._names(objs)}"
         return res
+
+    def _names(self, objs: Sequence[SceneObject]) -> str:
+        """The objects as a person would name them ('the red block on the left and the blue ball')."""
+        names = [describe(o.id, self.percept) for o in objs]
+        return ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
 
     # ---- filters --------------------------------------------------------------------------------
     def _filter(self, phrase: NounPhrase, res: Resolution, exclude: Sequence[str]) -> list[SceneObject] | None:
@@ -203,6 +248,8 @@ _ANSWER_RANKINGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("back", "behind", "farther", "further", "far", "rear"), "backmost"),
     (("large", "larger", "largest", "big", "bigger", "biggest"), "largest"),
     (("small", "smaller", "smallest", "little"), "smallest"),
+    (("light", "lighter", "lightest"), "lightest"),
+    (("dark", "darker", "darkest"), "darkest"),
 )
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 

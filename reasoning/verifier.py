@@ -38,6 +38,7 @@ from groundsight.perception.relations import RELATIONS
 from groundsight.reasoning.logical_form import meaning
 from groundsight.reasoning.placement import true_sides
 from groundsight.reasoning.predicates import Atom
+from groundsight.reasoning.referents import describe
 from groundsight.reasoning.thought import Binding, CheckResult, Thought
 
 GRIPPER_MAX_WIDTH = 0.075
@@ -58,35 +59,6 @@ ColourProbe = Callable[[Frame, Evidence, str], str | None]
 they show instead (see :func:`groundsight.perception.evidence.colour_contradiction`)."""
 
 
-def _where(obj: SceneObject) -> str:
-    return f"{obj.id} at x={obj.position[0]:.2f}, y={obj.position[1]:+.2f}"
-
-
-def describe(oid: str, percept: Percept) -> str:
-    """An object as a person would name it: 'the red block', or with where it is when the scene holds more of
-    its colour and type ('the blue block on the left', 'the red ball second from the right'); an object no
-    longer in view is named by its colour and type ('the green ball')."""
-    if oid not in percept.ids:
-        words = [w for w in oid.split("_") if w.isalpha() and not w.startswith("new")]
-        return "the " + " ".join(words) if words else "an object"
-    obj = percept.by_id(oid)
-    same = [o for o in percept.objects if (o.color, o.type) == (obj.color, obj.type)]
-    noun = f"the {obj.color} {obj.type}"
-    if len(same) < 2:
-        return noun
-    ys = [o.position[1] for o in same]
-    xs = [o.position[0] for o in same]
-    if max(ys) - min(ys) >= max(xs) - min(xs):
-        order, first, last = sorted(same, key=lambda o: -o.position[1]), "on the left", "on the right"
-    else:
-        order, first, last = sorted(same, key=lambda o: o.position[0]), "in front", "at the back"
-    rank = order.index(obj)
-    if len(same) == 2 or rank in (0, len(same) - 1):
-        return f"{noun} {first if rank == 0 else last}"
-    ordinal = ("second", "third", "fourth", "fifth")[min(rank, 4) - 1]
-    return f"{noun} {ordinal} from the {first.split()[-1]}"
-
-
 def humanize(text: str, percept: Percept, ids: Sequence[str] = ()) -> str:
     """``text`` with every object id (those of ``percept`` and ``ids``) replaced by :func:`describe`."""
     names = sorted({*percept.ids, *ids}, key=len, reverse=True)
@@ -97,16 +69,17 @@ def humanize(text: str, percept: Percept, ids: Sequence[str] = ()) -> str:
 
 
 def clarification_question(binding: Binding, percept: Percept) -> str:
-    """A question that names every candidate, e.g. 'Which blue bowl do you mean: the left one ...?'"""
+    """A question that names every candidate as a person would, e.g. 'Which blue bowl do you mean: the one on
+    the left or the one on the right?' (never an internal id)."""
     objs = [percept.by_id(c) for c in binding.candidates]
     noun = binding.text.removeprefix("the ")
     if len(objs) == 2:
         a, b = sorted(objs, key=lambda o: -o.position[1])
         if abs(a.position[1] - b.position[1]) > 0.05:
-            return f"Which {noun} do you mean: the one on the left ({_where(a)}) or the one on the right ({_where(b)})?"
-        near, far = sorted(objs, key=lambda o: o.position[0])
-        return f"Which {noun} do you mean: the one in front ({_where(near)}) or the one behind ({_where(far)})?"
-    return f"Which {noun} do you mean: " + ", ".join(_where(o) for o in objs) + "?"
+            return f"Which {noun} do you mean: the one on the left or the one on the right?"
+        return f"Which {noun} do you mean: the one in front or the one behind?"
+    names = [describe(o.id, percept) for o in sorted(objs, key=lambda o: -o.position[1])]
+    return f"Which {noun} do you mean: " + ", ".join(names[:-1]) + f" or {names[-1]}?"
 
 
 @dataclass
@@ -277,7 +250,7 @@ class Verifier:
             results.extend(self._atom_checks(a, percept))
         involved = dict.fromkeys(arg for a in atoms for arg in a.args)
         involved.update(dict.fromkeys(s.target for s in thought.plan if s.target))
-        results.extend(self._reachable(percept.by_id(oid)) for oid in involved)
+        results.extend(self._reachable(percept.by_id(oid), percept) for oid in involved)
         results.extend(self._plan_checks(thought, percept))
         return _unique(results)
 
@@ -395,13 +368,14 @@ class Verifier:
             facts=answer.facts,
         )
 
-    def _reachable(self, obj: SceneObject) -> CheckResult:
+    def _reachable(self, obj: SceneObject, percept: Percept) -> CheckResult:
         distance = float(np.hypot(obj.position[0], obj.position[1]))
         return CheckResult(
             name="reachable",
             claim=f"{obj.id} ({distance:.2f} m from the robot base) is within reach",
             passed=REACH[0] <= distance <= REACH[1],
-            reason=f"{obj.id} is {distance:.2f} m from the robot base; the arm reaches {REACH[0]:.2f}-{REACH[1]:.2f} m",
+            reason=f"{describe(obj.id, percept)} is {distance:.2f} m from the robot base; "
+            f"the arm reaches {REACH[0]:.2f}-{REACH[1]:.2f} m",
         )
 
     def _fits_gripper(self, obj: SceneObject, percept: Percept) -> CheckResult:

@@ -41,9 +41,9 @@ from groundsight.perception.relations import RELATIONS
 from groundsight.perception.scene_graph import build_scene_graph, relation_triples
 from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, still_to_place
 from groundsight.reasoning.predicates import Atom, atom
-from groundsight.reasoning.referents import resolve_answer
+from groundsight.reasoning.referents import describe, resolve_answer
 from groundsight.reasoning.thought import CheckResult, Thought, ThoughtStep
-from groundsight.reasoning.verifier import Screen, Verifier, decide
+from groundsight.reasoning.verifier import Screen, Verifier, clarification_question, decide, humanize
 
 log = logging.getLogger(__name__)
 
@@ -388,13 +388,15 @@ class LoopNodes:
         self, state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]
     ) -> dict[str, Any]:
         """A check failed with verification on: ask, look again (bounded) or refuse, as the check says."""
+        assert state.percept is not None
+        said = humanize(failed.reason, state.percept)  # what a person reads names objects, never ids
         if failed.on_fail == "ask":
             return self.go(
                 state,
                 "needs_clarification",
                 status="needs_clarification",
-                question=failed.reason,
-                reason=failed.reason,
+                question=said,
+                reason=said,
                 asking=_ambiguous_key(thought),
                 **update,
             )
@@ -404,7 +406,7 @@ class LoopNodes:
         if any(record.ok for record in state.actions):
             # the whole plan was verified before the first motion: what fails now is the execution's doing
             return self._retry(state, f"{failed.name}: {failed.reason}", **update)
-        return self.go(state, "refused", reason=f"{failed.name}: {failed.reason}", **update)
+        return self.go(state, "refused", reason=f"{failed.name}: {said}", **update)
 
     def _unverified(
         self, state: AgentState, thought: Thought, failed: CheckResult, update: dict[str, Any]
@@ -430,9 +432,7 @@ class LoopNodes:
         chosen = resolve_answer(str(answer), candidates)
         if chosen is None:
             question = (
-                f"I could not tell which one you mean by '{answer}'. {binding.reason}: "
-                + ", ".join(binding.candidates)
-                + "?"
+                f"I could not tell which one you mean by '{answer}'. {clarification_question(binding, state.percept)}"
             )
             return self.go(state, "needs_clarification", question=question, reason=question)
         answers = {**state.answers, state.asking: [chosen.id]}
@@ -443,7 +443,7 @@ class LoopNodes:
             answers=answers,
             asking=None,
             question=None,
-            reason=f"you meant {chosen.id}",
+            reason=f"you meant {describe(chosen.id, state.percept)} ({chosen.id})",
         )
 
     def act(self, state: AgentState) -> dict[str, Any]:
@@ -556,7 +556,8 @@ class LoopNodes:
         """Perceive and plan again after a failure, or give up when the retries are spent."""
         if state.retries < state.max_retries:
             return self.go(state, "perceive", retries=state.retries + 1, reason=f"re-planning after: {why}", **update)
-        return self.go(state, "failed", reason=f"gave up after {state.retries} retries: {why}", **update)
+        said = humanize(why, state.percept) if state.percept is not None else why
+        return self.go(state, "failed", reason=f"gave up after {state.retries} retries: {said}", **update)
 
 
 def _terminal(status: str) -> Callable[[AgentState], dict[str, Any]]:

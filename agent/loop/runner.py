@@ -114,9 +114,9 @@ def judge(scenario: Scenario, state: AgentState, goal_ok: bool | None, moved: li
         return state.status == "succeeded" and bool(goal_ok)
     if scenario.expect == "refuse":
         return state.status == "refused" and bool(state.reason) and not moved
+    # asked which one of at least two candidates (the question names them as a person would, not by id)
     candidates = next((c.candidates for c in state.checks if c.name == "referent_unique" and not c.passed), ())
-    named = bool(state.question) and len(candidates) >= 2 and all(c in state.question for c in candidates)
-    return state.status == "needs_clarification" and named and not moved
+    return state.status == "needs_clarification" and bool(state.question) and len(candidates) >= 2 and not moved
 
 
 def jsonable(value: Any) -> Any:

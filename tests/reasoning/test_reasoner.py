@@ -80,7 +80,7 @@ def test_ambiguity_asks_with_candidates_and_an_answer_resolves_it(kb) -> None:
     thought, _, failed = _decide(kb, "Put the red block in the blue bowl.", p)
     assert failed.name == "referent_unique" and failed.on_fail == "ask"
     assert set(failed.candidates) == {"blue_bowl_1", "blue_bowl_2"}
-    assert "left" in failed.reason and "blue_bowl_1" in failed.reason and "blue_bowl_2" in failed.reason
+    assert failed.reason == "Which blue bowl do you mean: the one on the left or the one on the right?"
     key = next(b.key for b in thought.bindings if b.problem == "ambiguous")
     choice = resolve_answer("the one on the right", [p.by_id(c) for c in failed.candidates])
     assert choice is not None and choice.id == "blue_bowl_2"
@@ -217,7 +217,7 @@ def test_unreachable_target_refuses(kb) -> None:
         make_object("red_block", "block", "red", 0.45, 0.1), make_object("blue_bowl", "bowl", "blue", 0.95, 0.0)
     )
     _, _, failed = _decide(kb, "Put the red block in the blue bowl.", p)
-    assert failed.name == "reachable" and "blue_bowl" in failed.reason
+    assert failed.name == "reachable" and failed.reason.startswith("the blue bowl is 0.95 m from the robot base")
 
 
 def test_answers_pick_one_candidate_or_none() -> None:
@@ -240,3 +240,44 @@ def test_carry_ids_keeps_names_when_objects_move_and_swap_numbers() -> None:
     kept = carry_ids(before, after, {"red_ball_2": (0.5, 0.3)})
     assert kept.by_id("red_ball_2").position[1] == pytest.approx(0.3)
     assert kept.by_id("red_ball_1").position[1] == pytest.approx(0.2)
+
+
+def test_questions_and_refusals_name_objects_as_a_person_would_never_by_id(kb) -> None:
+    blocks = [make_object(f"red_block_{i}_new{i}", "block", "red", 0.5, 0.25 - 0.2 * i) for i in range(3)]
+    p = _percept(*blocks, make_object("gray_tray", "tray", "gray", 0.45, 0.0))
+    _, _, failed = _decide(kb, "Put the red block in the tray.", p)
+    assert failed.name == "referent_unique"
+    assert failed.reason == (
+        "Which red block do you mean: the red block on the left, the red block second from the left "
+        "or the red block on the right?"
+    )
+    _, _, failed = _decide(kb, "Put four red blocks in the tray.", p)
+    assert failed.name == "referent_exists" and "_new" not in failed.reason and "red_block" not in failed.reason
+    assert failed.reason.endswith(
+        "the red block on the left, the red block second from the left and the red block on the right"
+    )
+
+
+def test_lightest_and_darkest_compare_the_colours_and_a_tie_asks(kb) -> None:
+    p = _percept(
+        make_object("yellow_block", "block", "yellow", 0.45, 0.2),
+        make_object("black_block", "block", "black", 0.45, 0.0),
+        make_object("blue_block", "block", "blue", 0.45, -0.2),
+        make_object("white_plate", "plate", "white", 0.65, -0.2),
+    )
+    for text, expected in {
+        "Put the darkest block on the plate.": "black_block",
+        "put the lightest block on the plate": "yellow_block",
+        "put the second darkest block on the plate": "blue_block",
+        "put the light blue block on the plate": "blue_block",
+    }.items():
+        thought, _, failed = _decide(kb, text, p)
+        assert failed is None, (text, failed)
+        assert _plan(thought)[0] == f"pick({expected})", text
+    twins = _percept(
+        make_object("blue_block_1", "block", "blue", 0.45, 0.2),
+        make_object("blue_block_2", "block", "blue", 0.45, -0.2),
+        make_object("white_plate", "plate", "white", 0.65, -0.2),
+    )
+    _, _, failed = _decide(kb, "Put the darker blue block on the plate.", twins)
+    assert failed.name == "referent_unique" and failed.on_fail == "ask"  # one colour name: no shade to tell

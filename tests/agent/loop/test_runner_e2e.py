@@ -54,7 +54,8 @@ def test_refuse_and_ask_move_nothing(tmp_path: Path, name: str, status: str, che
     failed = [c for c in verify["checks"] if not c["passed"]]
     assert failed[0]["name"] == check
     if status == "needs_clarification":
-        assert "blue_bowl_1" in summary.question and "blue_bowl_2" in summary.question
+        assert "the one on the left or the one on the right" in summary.question
+        assert "blue_bowl" not in summary.question  # objects as a person names them, never internal ids
 
 
 def test_wrong_goal_is_not_passed_even_if_agent_succeeds(tmp_path: Path) -> None:
@@ -140,7 +141,8 @@ def test_an_answer_that_picks_nothing_asks_again(tmp_path: Path) -> None:
     scenario = load_scenario(PICK_PLACE / "two_blue_bowls_ask.yaml")
     summary = run_episode(scenario, RunConfig(seed=0), tmp_path, answers=["whichever"])
     assert summary.status == "needs_clarification" and summary.moved == []
-    assert "whichever" in summary.question and "blue_bowl_1" in summary.question
+    assert "whichever" in summary.question and "the one on the left" in summary.question
+    assert "blue_bowl" not in summary.question
 
 
 def test_the_twin_rolls_the_plan_out_first(tmp_path: Path) -> None:
