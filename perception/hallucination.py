@@ -28,7 +28,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.colors import BASE_COLOR_NAMES
 from groundsight.perception.perceivers.classical import CATALOGUE
 
 Split = Literal["random", "popular", "adversarial"]
@@ -99,7 +99,7 @@ def pope_questions(
     split: Split,
     rng: np.random.Generator,
     *,
-    colors: Sequence[str] = COLOR_NAMES,
+    colors: Sequence[str] = BASE_COLOR_NAMES,
     types: Sequence[str] = TYPE_NAMES,
     popularity: Sequence[Pair] = (),
     negatives: int | None = None,
@@ -218,7 +218,7 @@ def pope(
     split: Split,
     seed: int = 0,
     *,
-    colors: Sequence[str] = COLOR_NAMES,
+    colors: Sequence[str] = BASE_COLOR_NAMES,
     types: Sequence[str] = TYPE_NAMES,
     popularity: Sequence[Pair] | None = None,
 ) -> PopeCounts:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from groundsight.sim.bodies import COLORS, OBJECT_TYPES, SIZES, ObjectSpec, footprint_radius
+from groundsight.perception.colors import BASE_COLOR_NAMES
+from groundsight.sim.bodies import OBJECT_TYPES, SIZES, ObjectSpec, footprint_radius
 
 WORKSPACE_X = (0.32, 0.72)
 WORKSPACE_Y = (-0.28, 0.28)
@@ -85,7 +86,7 @@ def random_requests(rng: np.random.Generator, n: int, types: tuple[str, ...] = O
     """``n`` random objects with unique colour-type pairs, for perception benchmarks and data generation."""
     seen: set[tuple[str, str]] = set()
     out: list[PlacementRequest] = []
-    colors = list(COLORS)
+    colors = list(BASE_COLOR_NAMES)  # groundsight's ten: scenarios may paint any colour of COLORS
     while len(out) < n:
         t = str(rng.choice(types))
         c = str(rng.choice(colors))

@@ -30,7 +30,14 @@ COLOURS = {
     "brown": (140, 90, 40),
     "orange": (240, 140, 30),
     "purple": (140, 60, 180),
+    "white": (240, 240, 240),
+    "gray": (128, 128, 128),
+    "cyan": (30, 180, 190),
+    "magenta": (215, 30, 180),
+    "black": (25, 25, 25),
+    "beige": (225, 195, 145),
 }
+"""Display colour of every colour name (``groundsight.perception.colors.COLOR_NAMES``) in the Rerun viewer."""
 
 
 def _rerun() -> Any:

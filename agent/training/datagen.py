@@ -50,8 +50,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from groundsight.perception.hallucination import SPLITS, LabelledObject, Pair, pair_popularity, pope_questions
 from groundsight.perception.relations import RELATIONS
-from groundsight.perception.vlm.vocabulary import COLOR_NAMES, TYPES, prompt_text
-from groundsight.sim.bodies import COLORS, SIZES, ObjectSpec, dimensions
+from groundsight.perception.vlm.vocabulary import PROMPT_COLORS, TYPES, prompt_text
+from groundsight.sim.bodies import SIZES, ObjectSpec, dimensions
 from groundsight.sim.camera import CAMERAS, CameraJitter, camera_config
 from groundsight.sim.scene import PlacementError, PlacementRequest, place_objects, random_requests
 from groundsight.sim.truth import ObjectTruth
@@ -140,7 +140,7 @@ def scene_spec(
         requests = random_requests(rng, n)
         with_content = bool(rng.random() < contained)
         if with_content and not any(host_ok(r) for r in requests):
-            c = str(rng.choice(list(COLORS)))
+            c = str(rng.choice(list(PROMPT_COLORS)))
             t = str(rng.choice(HOSTS))
             requests[0] = PlacementRequest(f"{c}_{t}", t, c, "large" if t == "mug" else str(rng.choice(SIZES)))
             if len({(r.color, r.type) for r in requests}) < len(requests):
@@ -154,7 +154,7 @@ def scene_spec(
         host = specs[int(rng.choice([i for i, s in enumerate(specs) if host_ok(s)]))]
         kind = str(rng.choice(CONTENTS[host.type]))
         taken = {(s.color, s.type) for s in specs}
-        colours = [c for c in COLORS if c != host.color and (c, kind) not in taken]
+        colours = [c for c in PROMPT_COLORS if c != host.color and (c, kind) not in taken]
         if rng.random() < same_colour and (host.color, "block") not in taken:
             kind, colours = "block", [host.color]  # same colour: always a block (what perception splits)
         colour = str(rng.choice(colours))
@@ -411,7 +411,7 @@ def questions(
 
     for split in SPLITS:
         polled = pope_questions(
-            labelled, split, rng, colors=COLOR_NAMES, types=TYPES, popularity=popularity, negatives=1
+            labelled, split, rng, colors=PROMPT_COLORS, types=TYPES, popularity=popularity, negatives=1
         )
         positives = [q for q in polled if q.present]
         negatives = [q for q in polled if not q.present]

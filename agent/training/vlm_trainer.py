@@ -50,7 +50,7 @@ from groundsight.perception.vlm.model import (
     save,
     spec_of,
 )
-from groundsight.perception.vlm.vocabulary import COLOR_NAMES, TYPES, prompt_text
+from groundsight.perception.vlm.vocabulary import PROMPT_COLORS, TYPES, prompt_text
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +199,7 @@ def patch_labels(objects: list[dict[str, Any]], width: int, height: int, grid: i
         a = (x1 - x0) * (y1 - y0)
         take = inside & (a < area)
         area[take] = a
-        colour[take] = COLOR_NAMES.index(o["color"]) + 1 if o["color"] in COLOR_NAMES else 0
+        colour[take] = PROMPT_COLORS.index(o["color"]) + 1 if o["color"] in PROMPT_COLORS else 0
         kind[take] = TYPES.index(o["type"]) + 1 if o["type"] in TYPES else 0
     return colour.ravel(), kind.ravel()
 
@@ -277,7 +277,7 @@ class _Aux:
     def __init__(self, model: Any, hidden: int) -> None:
         import torch
 
-        self.heads = torch.nn.Linear(hidden, len(COLOR_NAMES) + 1 + len(TYPES) + 1)
+        self.heads = torch.nn.Linear(hidden, len(PROMPT_COLORS) + 1 + len(TYPES) + 1)
         self.features: Any = None
         model.model.vision_tower.register_forward_hook(self._hook)
 
@@ -289,7 +289,7 @@ class _Aux:
         import torch.nn.functional as F  # noqa: N812
 
         logits = self.heads(self.features[:, 1:])  # drop CLS
-        nc = len(COLOR_NAMES) + 1
+        nc = len(PROMPT_COLORS) + 1
         lc = F.cross_entropy(logits[..., :nc].flatten(0, 1), colour.flatten())
         lt = F.cross_entropy(logits[..., nc:].flatten(0, 1), kind.flatten())
         return lc + lt

@@ -5,10 +5,10 @@ The model is loaded with ``Owlv2Processor.from_pretrained(path)`` and
 downloaded unless a hub id is named; without network that fails with a one-line :class:`PerceptionError`).
 
 **Queries.** By default the detector is asked for every ``"<colour> <type>"`` phrase of groundsight's
-vocabularies (10 colours x 7 types, :func:`vocabulary_queries`); explicit ``queries`` (e.g. the nouns of an
+vocabularies (14 colours x 7 types, :func:`vocabulary_queries`); explicit ``queries`` (e.g. the nouns of an
 instruction, ``["red block", "bowl"]``) replace them. Each phrase is mapped back to a (colour, type) by
-:func:`phrase_to_labels` (synonyms such as ``grey``/``cube``/``cup`` understood); a phrase without a type
-word is not queried; a phrase without a colour word gets its colour from the box's pixels
+:func:`phrase_to_labels` (synonyms such as ``grey``/``teal``/``tan``/``cube``/``cup`` understood); a phrase
+without a type word is not queried; a phrase without a colour word gets its colour from the box's pixels
 (:func:`~perception.colors.classify_color`). The text sent to the model is ``query_template`` formatted
 with the phrase (OWL's usual ``"a photo of a {phrase}"``).
 
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundsight.perception.colors import COLOR_NAMES, classify_color
+from groundsight.perception.colors import COLOR_NAMES, COLOR_SYNONYMS, classify_color
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import PerceptionError, assign_ids, frames_time
@@ -48,8 +48,7 @@ TYPES: tuple[str, ...] = tuple(m.type for m in CATALOGUE)
 """The object types the detector reports."""
 
 SYNONYMS: dict[str, str] = {
-    "grey": "gray",
-    "violet": "purple",
+    **COLOR_SYNONYMS,
     "cube": "block",
     "cubes": "block",
     "blocks": "block",

@@ -28,7 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.colors import BASE_COLOR_NAMES
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import Perceiver, assign_ids
@@ -127,7 +127,7 @@ class NoisyPerceiver:
                 continue
             new = obj
             if draws[1] < rates.color_swap:
-                to = str(rng.choice([c for c in COLOR_NAMES if c != obj.color]))
+                to = str(rng.choice([c for c in BASE_COLOR_NAMES if c != obj.color]))
                 new = new.model_copy(update={"color": to})
                 pending.append((len(kept), "color_swap", {"inner_id": obj.id, "from": obj.color, "to": to}))
             if draws[2] < rates.type_swap:
@@ -177,7 +177,7 @@ class NoisyPerceiver:
     def _phantom(self, objects: Sequence[SceneObject], frames: Sequence[Frame]) -> SceneObject | None:
         """A plausible object of random colour and type at a free table spot, with a fabricated box."""
         rng = self._rng
-        color = str(rng.choice(COLOR_NAMES))
+        color = str(rng.choice(BASE_COLOR_NAMES))
         (xlo, xhi), (ylo, yhi) = TABLE_AREA
         for attempt in range(60):
             if attempt % 20 == 0:  # a new type every 20 tries: a small one fits where a tray does not

@@ -49,7 +49,7 @@ from groundsight.perception.colors import COLOR_NAMES, classify_color
 from groundsight.perception.frame import Frame
 from groundsight.perception.perceivers.boxes import Box, Detection2D, _backproject
 from groundsight.perception.vlm.perceiver import ParseResult, parse_answer
-from groundsight.perception.vlm.vocabulary import PROMPT, TYPES
+from groundsight.perception.vlm.vocabulary import PROMPT, PROMPT_COLORS, TYPES
 from groundsight.perception.vlm.vocabulary import match_word as _word
 
 GRID = 1000
@@ -122,8 +122,9 @@ class Family:
     grounded: bool = True
 
     def prompt(self, width: int, height: int, template: str = PROMPT) -> str:
-        """The text sent with an image of ``width`` x ``height`` pixels (``template``: the perceiver's prompt)."""
-        return template.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(COLOR_NAMES))
+        """The text sent with an image of ``width`` x ``height`` pixels (``template``: the perceiver's prompt, with
+        :data:`~groundsight.perception.vlm.vocabulary.PROMPT_COLORS`: the shipped model's prompt is one token)."""
+        return template.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(PROMPT_COLORS))
 
     def parse(self, answer: str, width: int, height: int) -> ParseResult:
         """Detections in ``answer`` with boxes in pixels of the ``width`` x ``height`` frame that was sent."""

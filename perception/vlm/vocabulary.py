@@ -2,7 +2,9 @@
 
 - What a model is asked and may answer: the object :data:`TYPES`, the colour words (:data:`COLOR_NAMES`, from
   :mod:`groundsight.perception.colors`), the :data:`SYNONYMS` an answer may use instead (:func:`match_word`),
-  and the :data:`PROMPT` sent with each image (:func:`prompt_text`).
+  and the :data:`PROMPT` sent with each image (:func:`prompt_text`). The prompt lists :data:`PROMPT_COLORS`,
+  the ten colours the shipped model was trained with; an answer may name any of :data:`COLOR_NAMES` (cyan,
+  magenta, black and beige too) or a synonym (teal, turquoise, fuchsia, tan, ...).
 - The compact model's word-level tokenizer (:func:`build_tokenizer`): the perceiver's whole formatted prompt
   for a 640x480 image is one token, so are the constant JSON pieces of an answer (:data:`JSON_PIECES`) and
   every integer 0..:data:`MAX_COORD` (a coordinate is one token); every word of the prompt is a token too, so
@@ -15,7 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from groundsight.perception.colors import COLOR_NAMES
+from groundsight.perception.colors import BASE_COLOR_NAMES, COLOR_NAMES, COLOR_SYNONYMS
 from groundsight.perception.perceivers.classical import CATALOGUE
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "JSON_PIECES",
     "MAX_COORD",
     "PROMPT",
+    "PROMPT_COLORS",
     "SPECIAL_TOKENS",
     "SYNONYMS",
     "TYPES",
@@ -37,9 +40,13 @@ __all__ = [
 TYPES: tuple[str, ...] = tuple(m.type for m in CATALOGUE)
 """The object types the VLM perceiver accepts."""
 
+PROMPT_COLORS: tuple[str, ...] = BASE_COLOR_NAMES
+"""The colour words the prompt lists: the ten the shipped model was trained with. Its word-level tokenizer holds
+the whole formatted prompt as one token (and the words of these names), so adding a colour to the prompt would
+change what the shipped model reads; answers are matched against all of :data:`COLOR_NAMES`."""
+
 SYNONYMS: dict[str, str] = {
-    "grey": "gray",
-    "violet": "purple",
+    **COLOR_SYNONYMS,
     "cube": "block",
     "cup": "mug",
     "sphere": "ball",
@@ -58,7 +65,7 @@ PROMPT = (
 
 def prompt_text(width: int = 640, height: int = 480) -> str:
     """The perceiver's prompt for an image of ``width`` x ``height`` pixels (as :class:`VLMPerceiver` sends it)."""
-    return PROMPT.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(COLOR_NAMES))
+    return PROMPT.format(width=width, height=height, types=", ".join(TYPES), colors=", ".join(PROMPT_COLORS))
 
 
 def match_word(value: Any, vocabulary: Sequence[str]) -> str | None:
@@ -95,7 +102,7 @@ def tokenizer_vocabulary() -> tuple[list[str], list[str]]:
     prompts = [prompt_text(w, h) for w, h in IMAGE_SIZES]
     literals = [*prompts, *JSON_PIECES, ANSWER_START]
     words: set[str] = set()
-    for text in [*prompts, PROMPT, ANSWER_START, *JSON_PIECES, " ".join((*TYPES, *COLOR_NAMES))]:
+    for text in [*prompts, PROMPT, ANSWER_START, *JSON_PIECES, " ".join((*TYPES, *PROMPT_COLORS))]:
         words.update(t for t in re.findall(_pre_tokenizer_pattern([]), text) if not t.isdigit())
     words.update(re.findall(r"[^\sA-Za-z\d]", "".join(JSON_PIECES) + "{}[]:,.\"'()-_"))
     words.update((" ", "\n"))

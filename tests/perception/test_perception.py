@@ -10,7 +10,14 @@ import pybullet as p
 import pytest
 
 from groundsight.agent.tasks.sim_bridge import SimTruthSource
-from groundsight.perception.colors import COLOR_NAMES, GAIN, REFERENCE_ALBEDO, ColorClassifier, classify_color
+from groundsight.perception.colors import (
+    BASE_COLOR_NAMES,
+    COLOR_NAMES,
+    GAIN,
+    REFERENCE_ALBEDO,
+    ColorClassifier,
+    classify_color,
+)
 from groundsight.perception.frame import Frame
 from groundsight.perception.objects import Percept, SceneObject
 from groundsight.perception.perceivers import (
@@ -108,7 +115,7 @@ def test_colour_classifier_names_every_colour_under_shading(name: str) -> None:
 
 def test_colour_vocabulary_matches_the_simulator() -> None:
     assert set(COLOR_NAMES) == set(COLORS)
-    assert classify_color((0, 0, 0)) is None  # too dark to name
+    assert classify_color((0, 0, 0)) == "black"  # black is a colour word since issue 13
 
 
 def test_colours_rendered_by_the_simulator_are_named(world: World) -> None:
@@ -131,7 +138,7 @@ _TYPE_SCENES: dict[str, list[tuple[str, str, float, float, float]]] = {
     # type -> (colour, size, x, y, yaw)
     "block": [
         (c, ("small", "medium", "large")[i % 3], 0.36 + 0.1 * (i % 4), -0.21 + 0.14 * (i // 4), 0.25 * (i % 4))
-        for i, c in enumerate(COLOR_NAMES)
+        for i, c in enumerate(BASE_COLOR_NAMES)
     ],
     "bowl": [
         ("red", "large", 0.40, 0.16, 0.0),
@@ -155,10 +162,10 @@ _TYPE_SCENES: dict[str, list[tuple[str, str, float, float, float]]] = {
 
 
 def _grid_scene(obj_type: str) -> list[tuple[str, str, float, float, float]]:
-    """All ten colours of one type on a 4 x 3 grid that reaches the corners of the view, sizes cycling."""
+    """The ten base colours of one type on a 4 x 3 grid that reaches the corners of the view, sizes cycling."""
     return [
         (c, ("small", "medium", "large")[i % 3], 0.36 + 0.11 * (i % 4), -0.22 + 0.15 * (i // 4), 0.7 * i - 2.0)
-        for i, c in enumerate(COLOR_NAMES)
+        for i, c in enumerate(BASE_COLOR_NAMES)
     ]
 
 
@@ -184,6 +191,22 @@ def test_classical_detects_every_type_in_several_colours(
         assert np.allclose(found[t.id].extent[2], t.extent[2], atol=0.004)
         if obj_type in ("bowl", "plate", "ball", "cylinder", "mug"):
             assert found[t.id].yaw == 0.0  # round: no direction (the skills grasp a mug across its box)
+
+
+@pytest.mark.parametrize("obj_type", ["block", "bowl", "ball", "mug"])
+def test_classical_names_the_new_colours_on_own_renders(
+    world: World, classical: ClassicalPerceiver, obj_type: str
+) -> None:
+    """Cyan, magenta, black and beige objects (issue 13) in the simulator are found and named, beside their
+    neighbours in hue and brightness (blue, purple, gray, brown)."""
+    colours = ("cyan", "magenta", "black", "beige", "blue", "purple", "gray", "brown")
+    for i, color in enumerate(colours):
+        x, y = 0.37 + 0.15 * (i % 3), -0.2 + 0.17 * (i // 3)  # 15 cm apart: small bowls are 13 cm wide
+        world.add_object(ObjectSpec(f"{color}_{obj_type}", obj_type, color, "small", x, y, 0.4 * i))
+    world.settle()
+    percept = classical.perceive([world.cameras[0].read()])
+    found = assert_matches_truth(percept, world.truth())
+    assert {o.color for o in found.values()} == set(colours)
 
 
 @pytest.mark.parametrize(

@@ -139,7 +139,7 @@ def test_phrase_to_labels(phrase: str, labels: tuple[str | None, str | None]) ->
 
 def test_vocabulary_queries_cover_every_colour_and_type() -> None:
     queries = vocabulary_queries()
-    assert len(queries) == len(COLOR_NAMES) * len(TYPES) == 70
+    assert len(queries) == len(COLOR_NAMES) * len(TYPES) == 98  # 14 colours since issue 13
     assert {phrase_to_labels(q) for q in queries} == {(c, t) for c in COLOR_NAMES for t in TYPES}
 
 
