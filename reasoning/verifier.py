@@ -93,9 +93,12 @@ class Screen:
             when the box shows only table), plus the objects the depth shows that no claim stands for.
         changed: ``objects`` differ from the percept's.
         doubtful: a claim was contradicted or an object unclaimed: this look's perceiver is not to be trusted.
+        not_run: the checks that could not run and why (a camera without depth: presence, type and position
+            are not re-measured there, only colours); also recorded as a ``screen_scope`` check.
     """
 
     checks: list[CheckResult] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
     objects: list[SceneObject] = field(default_factory=list)
     changed: bool = False
     doubtful: bool = False
@@ -136,9 +139,13 @@ class Verifier:
         out = Screen()
         probe = self.depth_probe
         by_camera = {f.camera: f for f in frames if f.depth is not None}
+        flat = {f.camera: f for f in frames if f.depth is None}
+        if flat and probe is not None:
+            self._colours_only(percept, flat, out)
         if probe is None or not by_camera:
-            out.objects = list(percept.objects)
+            out.objects = assign_ids(out.objects or list(percept.objects)) if out.changed else list(percept.objects)
             return out
+        percept = percept.model_copy(update={"objects": out.objects}) if out.changed else percept
         objects: list[SceneObject] = []
         matched: list[SceneObject] = []  # the re-measured objects some claim stands for
         for obj in percept.objects:
@@ -193,6 +200,48 @@ class Verifier:
             )
         out.objects = assign_ids(objects) if out.changed else list(percept.objects)
         return out
+
+    def _colours_only(self, percept: Percept, flat: dict[str, Frame], out: Screen) -> None:
+        """Screen the claims seen by cameras without depth as far as colour allows (see :meth:`screen`).
+
+        Records what could not run (presence, type, position, missed objects) in ``out.not_run`` and as a
+        ``screen_scope`` check; a claim whose pixels show another colour takes that colour."""
+        from groundsight.perception.colors import COLOR_NAMES
+
+        cameras = ", ".join(sorted(flat))
+        ran = "colours re-measured" if self.colour_probe is not None else "nothing re-measured"
+        out.not_run.append(
+            f"presence, type and position not re-measured, missed objects not sought: no depth from {cameras}"
+        )
+        out.checks.append(
+            CheckResult(
+                name="screen_scope",
+                claim=f"{ran}; presence, type, position and missed objects not checked: no depth from {cameras}",
+                passed=True,
+            )
+        )
+        objects = []
+        for obj in percept.objects:
+            ev = next((e for e in obj.evidence if e.camera in flat), None)
+            seen = (
+                None if ev is None or self.colour_probe is None else self.colour_probe(flat[ev.camera], ev, obj.color)
+            )
+            if seen is not None and seen in COLOR_NAMES:
+                out.doubtful = out.changed = True
+                out.checks.append(
+                    CheckResult(
+                        name="claim_remeasured",
+                        claim=f"{obj.id} is {obj.color}",
+                        passed=False,
+                        reason=f"the pixels look {seen}, not {obj.color} (colour only: no depth; taken as {seen})",
+                        on_fail="reperceive",
+                    )
+                )
+                obj = obj.model_copy(update={"color": seen})
+            elif ev is not None and self.colour_probe is not None:
+                out.checks.append(CheckResult(name="claim_remeasured", claim=f"{obj.id} is {obj.color}", passed=True))
+            objects.append(obj)
+        out.objects = objects
 
     # ---- before acting --------------------------------------------------------------------------
     def check(

@@ -49,3 +49,27 @@ def test_rgb_only_recall_and_error_on_foreign_scenes() -> None:
     row = tally.row()
     assert row["recall"] >= 0.8, tally.failures
     assert row["median_mm"] <= 15.0, row
+
+
+def test_the_screen_degrades_honestly_without_depth() -> None:
+    """The verifier's screen on an RGB-only look: no crash; colours re-measured (a wrong colour claim is
+    repaired), and what could not run is recorded, in the screen and as a check."""
+    from groundsight.knowledge import KnowledgeBase
+    from groundsight.perception.evidence import colour_contradiction
+    from groundsight.perception.perceivers.base import assign_ids
+    from groundsight.reasoning.verifier import Verifier
+
+    scene, frame = _flat(0)
+    percept = ClassicalPerceiver(ClassicalConfig(lift_rgb=True)).perceive([frame])
+    wrong = percept.objects[0].model_copy(update={"color": "green" if percept.objects[0].color != "green" else "red"})
+    claimed = percept.model_copy(update={"objects": assign_ids([wrong, *percept.objects[1:]])})
+    verifier = Verifier(KnowledgeBase(), colour_probe=colour_contradiction)
+    screen = verifier.screen(claimed, [frame])
+    assert screen.not_run and "no depth from top" in screen.not_run[0]
+    scope = [c for c in screen.checks if c.name == "screen_scope"]
+    assert len(scope) == 1 and "colours re-measured" in scope[0].claim and "not checked" in scope[0].claim
+    failed = [c for c in screen.checks if c.name == "claim_remeasured" and not c.passed]
+    assert len(failed) == 1 and "colour only: no depth" in failed[0].reason
+    assert screen.doubtful and sorted(o.color for o in screen.objects) == sorted(o.color for o in percept.objects)
+    unchecked = Verifier(KnowledgeBase()).screen(percept, [frame])  # no colour probe: nothing re-measured
+    assert "nothing re-measured" in unchecked.checks[0].claim and unchecked.objects == list(percept.objects)
