@@ -851,25 +851,30 @@ class _Reader:
 
     def _stack_in_any_order(self, head: NounPhrase | None, items: list[Tree]) -> Stack:
         """ "stack the three blocks (with the blue one at the bottom)": the named end, then any of the rest.
-        Without a count ("stack the blocks") the robot does not choose how many or the order: it asks."""
+        "stack the blocks (with the blue one at the bottom / the red one on top)": the named end and every other
+        block, in the order :func:`~reasoning.referents.stacking_order` gives (the largest at the bottom)."""
         what = head.describe() if head is not None else "the blocks"
         first = self._stack_items([items[0].children[0]], head.noun if head else None) if items else []
-        if items and len(items[0].children) > 1 and items[0].children[1].data == "at_top":
+        on_top = bool(items) and len(items[0].children) > 1 and items[0].children[1].data == "at_top"
+        if head is None and len(items) == 1 and len(items[0].children) == 1:  # "build a tower with the blocks"
+            head, first = first[0], []
+        if head is None:
+            raise InstructionError(f"Say which objects to stack, e.g. 'stack {what} with the red block at the bottom'")
+        if head.quantity == "all" or (head.plural and head.count is None):
+            rest = head.model_copy(update={"quantity": "all", "count": None, "plural": True})
+            return Stack(order=[rest, *first] if on_top else [*first, rest])
+        if on_top:
             raise InstructionError(
                 f"Say the order from the bottom, e.g. 'stack {what} with the red block at the bottom, then ...'"
             )
-        if head is None or head.count is None or head.quantity == "all":
-            bottom = first[0].describe() if first else "the red block"
-            raise InstructionError(
-                f"In which order should I stack {what}? Say e.g. 'stack {what} with {bottom} at the bottom, then ...', "
-                f"or how many, e.g. 'stack the three blocks'"
-            )
-        any_one = head.model_copy(update={"quantity": "any", "count": 1, "plural": False, "text": ""})
-        rest = [any_one.model_copy(update={"text": f"any {any_one.describe().split(' ', 1)[1]}"})]
-        rest *= head.count - len(first)
-        if not rest and len(first) < 2:
+        if head.count is None:
             raise InstructionError(f"A stack needs at least two objects; '{what}' is one")
-        return Stack(order=[*first, *rest])
+        any_one = head.model_copy(update={"quantity": "any", "count": 1, "plural": False, "text": ""})
+        rest_any = [any_one.model_copy(update={"text": f"any {any_one.describe().split(' ', 1)[1]}"})]
+        rest_any *= head.count - len(first)
+        if not rest_any and len(first) < 2:
+            raise InstructionError(f"A stack needs at least two objects; '{what}' is one")
+        return Stack(order=[*first, *rest_any])
 
     def objects(self, tree: Tree) -> list[NounPhrase]:
         """The phrases of an object position: one, a list ("X and Y"), colours of one noun ("the red and

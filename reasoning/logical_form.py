@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Relation = Literal["inside", "on", "left_of", "right_of", "in_front_of", "behind", "near"]
 """Where one object is relative to another; the geometry is :mod:`groundsight.perception.relations`."""
@@ -140,10 +140,24 @@ class HandOver(BaseModel):
 
 
 class Stack(BaseModel):
-    """Build a tower; ``order`` lists the objects from the bottom up."""
+    """Build a tower; ``order`` lists the objects from the bottom up.
+
+    Each level is one object, except at most one phrase with quantity ``all`` ("stack the blocks", "... with
+    the blue one at the bottom"): it stands for every object it fits that no other level names, stacked in
+    :func:`~reasoning.referents.stacking_order` (the largest at the bottom, then the nearest the robot).
+    """
 
     kind: Literal["stack"] = "stack"
-    order: list[NounPhrase] = Field(min_length=2)
+    order: list[NounPhrase] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _levels(self) -> Stack:
+        rest = [p for p in self.order if p.quantity == "all"]
+        if len(rest) > 1:
+            raise ValueError("a stack has at most one 'all' level (the rest of the objects)")
+        if len(self.order) < 2 and not rest:
+            raise ValueError("a stack needs at least two objects")
+        return self
 
 
 class Sort(BaseModel):

@@ -18,7 +18,7 @@ from groundsight.reasoning.language import InstructionError, Lexicon, parse
 from groundsight.reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack, paraphrase
 from groundsight.reasoning.placement import PlanStep
 from groundsight.reasoning.predicates import Atom, atom
-from groundsight.reasoning.referents import Resolver
+from groundsight.reasoning.referents import Resolver, stacking_order
 from groundsight.reasoning.task_planner import Action, PlanningError, check_plan, initial_state, plan
 from groundsight.reasoning.thought import Binding, EvidenceRef, Thought, ThoughtStep
 from groundsight.reasoning.verifier import describe
@@ -247,13 +247,29 @@ class _Grounding:
                 raise _NoGoal(f"I can hand over one object at a time, and '{cmd.object.describe()}' is {len(objects)}")
             return [atom("handed_over", o) for o in objects]
         if isinstance(cmd, Stack):
-            chosen: list[str] = []
-            for j, phrase in enumerate(cmd.order, start=1):
-                ids = self.bind(f"{key}.order{j}", "object" if j > 1 else "target", phrase, exclude=chosen)
-                if len(ids) > 1:
-                    raise _NoGoal(f"each level of the tower is one object; '{phrase.describe()}' is {len(ids)}")
-                chosen.extend(ids)
-            return [atom("on", top, below) for below, top in zip(chosen, chosen[1:], strict=False)]
+            return self._stack(key, cmd)
+        return self._sort(key, cmd)
+
+    def _stack(self, key: str, cmd: Stack) -> list[Atom]:
+        """The tower's ``on`` atoms, bottom up. Each level is one object; an ``all`` level ("stack the blocks")
+        is every object its phrase fits that no other level names, in :func:`stacking_order`, bound last."""
+        levels: dict[int, list[str]] = {}
+        rest = [j for j, phrase in enumerate(cmd.order, start=1) if phrase.quantity == "all"]
+        for j, phrase in sorted(enumerate(cmd.order, start=1), key=lambda jp: jp[0] in rest):
+            named = [i for ids in levels.values() for i in ids]
+            ids = self.bind(f"{key}.order{j}", "object" if j > 1 else "target", phrase, exclude=named)
+            if j in rest:
+                ids = stacking_order(self.percept, ids)
+            elif len(ids) > 1:
+                raise _NoGoal(f"each level of the tower is one object; '{phrase.describe()}' is {len(ids)}")
+            levels[j] = ids
+        chosen = [i for j in sorted(levels) for i in levels[j]]
+        if rest and len(chosen) < 2 and all(levels.values()):
+            raise _NoGoal(f"a stack needs at least two objects, and I see {len(chosen)} that fits")
+        return [atom("on", top, below) for below, top in zip(chosen, chosen[1:], strict=False)]
+
+    def _sort(self, key: str, cmd: Sort) -> list[Atom]:
+        """Each object ``relation`` the one container of its colour."""
         containers = self.bind(f"{key}.containers", "target", cmd.containers)
         objects = self.bind(f"{key}.objects", "object", cmd.objects, exclude=containers)
         atoms = []

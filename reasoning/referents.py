@@ -236,6 +236,17 @@ class Resolver:
         return [pick, *ties]
 
 
+def stacking_order(percept: Percept, ids: Sequence[str]) -> list[str]:
+    """The order in which to stack objects when the instruction gives none, bottom first: the largest (volume,
+    to 10 cm^3) at the bottom, then the nearest the robot (to the mm), then by id; the same for the same scene."""
+
+    def key(oid: str) -> tuple[float, float, str]:
+        o = percept.by_id(oid)
+        return (-round(_footprint(o) * o.extent[2] * 1e5), round(_distance_xy(o, (0.0, 0.0)), 3), oid)
+
+    return sorted(ids, key=key)
+
+
 def _strip_article(text: str) -> str:
     return re.sub(r"^(the|a|an|all|every|each|one)\s+", "", text)
 

@@ -714,8 +714,12 @@ def test_a_word_the_language_lacks_gets_suggestions_and_a_working_phrasing():
     assert "'i'" not in str(err.value)
 
 
-def test_stacking_without_an_order_asks():
-    with pytest.raises(InstructionError, match="In which order should I stack the blocks"):
-        parse("stack the blocks", LEXICON)
+def test_stacking_without_an_order_stacks_every_block():
+    (stack,) = parse("stack the blocks", LEXICON).steps
+    assert [(p.quantity, p.noun, p.plural) for p in stack.order] == [("all", "block", True)]
+    (stack,) = parse("stack the blocks with the blue one at the bottom", LEXICON).steps
+    assert [(p.quantity, p.color) for p in stack.order] == [("the", "blue"), ("all", None)]
+    with pytest.raises(InstructionError, match="at least two objects"):
+        parse("stack the block", LEXICON)
     program = parse("stack the red block on the blue block on the green block", LEXICON)
     assert [p.color for p in program.steps[0].order] == ["green", "blue", "red"]

@@ -281,3 +281,23 @@ def test_lightest_and_darkest_compare_the_colours_and_a_tie_asks(kb) -> None:
     )
     _, _, failed = _decide(kb, "Put the darker blue block on the plate.", twins)
     assert failed.name == "referent_unique" and failed.on_fail == "ask"  # one colour name: no shade to tell
+
+
+def test_stack_the_blocks_stacks_all_largest_at_the_bottom_then_the_nearest(kb) -> None:
+    p = _percept(
+        make_object("red_block", "block", "red", 0.45, 0.15),
+        make_object("green_block", "block", "green", 0.55, 0.0, size=(0.06, 0.06, 0.06)),
+        make_object("blue_block", "block", "blue", 0.40, -0.15),
+        make_object("white_plate", "plate", "white", 0.65, -0.2),
+    )
+    thought, _, failed = _decide(kb, "Stack the blocks.", p)
+    assert failed is None, failed
+    assert [a.text for a in thought.goal_atoms] == ["on(blue_block, green_block)", "on(red_block, blue_block)"]
+    thought, _, failed = _decide(kb, "Stack the blocks with the red one at the bottom.", p)
+    assert failed is None, failed
+    assert [a.text for a in thought.goal_atoms] == ["on(green_block, red_block)", "on(blue_block, green_block)"]
+    thought, _, failed = _decide(kb, "stack the blocks with the green block on top", p)
+    assert failed is None, failed
+    assert [a.text for a in thought.goal_atoms] == ["on(red_block, blue_block)", "on(green_block, red_block)"]
+    _, _, failed = _decide(kb, "Stack the red blocks.", p)
+    assert failed.name == "goal_defined" and "at least two" in failed.reason

@@ -354,6 +354,29 @@ def stacking() -> None:
         "stack the blue block, then any 1 block, then any 1 block (bottom up)",
     )
     add("stacking", "people", "put the red block on top of the blue block", "put the red block on the blue block")
+    # no count and no order: every block, the named end first, the rest in referents.stacking_order
+    for source, text in [
+        ("cliport", "Stack the blocks."),
+        ("ravens", "stack all the blocks"),
+        ("people", "Stack the blocks on top of each other."),
+        ("people", "put the cubes into one tower"),
+        ("people", "pile the blocks up"),
+        ("people", "Build a tower with the blocks."),
+        ("people", "stack up the blocks"),
+    ]:
+        add("stacking", source, text, "stack all blocks (bottom up)")
+    add(
+        "stacking",
+        "people",
+        "Stack the blocks with the blue one at the bottom.",
+        "stack the blue block, then all blocks (bottom up)",
+    )
+    add(
+        "stacking",
+        "people",
+        "stack the blocks with the red block on top",
+        "stack all blocks, then the red block (bottom up)",
+    )
 
 
 def sorting() -> None:
@@ -444,9 +467,7 @@ def refusals() -> None:
         ("people", "Take the red block.", "does not say what to do with it"),
         ("people", "pick up the blue cube", "pick up the blue cube and put it in the bowl"),
         ("people", "hold the green ball", "does not say what to do with it"),
-        ("cliport", "Stack the blocks.", "In which order should I stack the blocks?"),
-        ("people", "Stack the blocks with the blue one at the bottom.", "In which order"),
-        ("people", "stack the blocks with the red block on top", "order from the bottom"),
+        ("people", "stack the block", "A stack needs at least two objects"),
         ("people", "Clear the table.", "I can't do that as one task"),
         ("people", "tidy up the blocks", "I don't know the word 'tidy'"),
         ("people", "Please put away the red block.", "'put away' does not say where"),
