@@ -152,9 +152,9 @@ class TabletopEnv(gym.Env):
         assert self.world is not None and self.skills is not None
         if skill == "home":
             return self.skills.home()
-        truth = self.world.truth_by_id()
         if obj >= len(self._ids) or (skill != "pick" and target >= len(self._ids)):
             return SkillResult(skill=skill, ok=False, reason="invalid_input", message="no object at that index")
+        truth = self.world.truth_by_id()
         if skill == "pick":
             t = truth[self._ids[obj]]
             return self.skills.pick(t.position, t.extent, t.yaw)

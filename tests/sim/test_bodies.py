@@ -221,3 +221,15 @@ def test_new_objects_can_be_picked_from_above(world: World, obj_type: str, size:
     assert result.ok, result
     (after,) = world.truth()
     assert after.position[2] - after.extent[2] / 2 > 0.1  # lifted off the table
+
+
+@pytest.mark.parametrize("obj_type", ["bowl", "tray", "mug"])
+def test_a_container_rests_on_its_floor_alone(world: World, obj_type: str) -> None:
+    """Only the floor touches the table (4 contact points), not every wall: the walls stand on the floor."""
+    for i, size in enumerate(SIZES):
+        world.add_object(ObjectSpec(f"{obj_type}_{size}", obj_type, "red", size, 0.5, 0.35 * (i - 1), 0.4 * i))
+    world.settle()
+    for body in world.bodies.values():
+        points = p.getContactPoints(bodyA=body, bodyB=world.table, physicsClientId=world.client)
+        assert 1 <= len(points) <= 4
+        assert all(abs(c[5][2]) < 1e-3 for c in points)  # at the table top
