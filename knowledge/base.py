@@ -27,6 +27,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH, SKOS, XSD
 
 from groundsight.inputs import InputFileError, TimeLimitExceeded, one_line, read_text, time_limit
+from groundsight.knowledge.closure_store import closure_store
 from groundsight.knowledge.compiled_shapes import ontology_compilable
 from groundsight.knowledge.compiled_shapes import violations as compiled_violations
 from groundsight.knowledge.entailment import Entailment
@@ -317,33 +318,30 @@ class KnowledgeBase:
 
     # ---- questions the verifier asks ------------------------------------------------------------
     def is_a(self, type_name: str, class_name: str) -> Answer:
-        """Is every ``type_name`` (e.g. "bowl") a ``class_name`` (e.g. "Container", or a word like "kitchenware")?"""
+        """Is every ``type_name`` (e.g. "bowl") a ``class_name`` (e.g. "Container", or a word like "kitchenware")?
+
+        Answered from the closed ontology's subclass table, without a SPARQL round trip; the answer carries the
+        equivalent ASK query for the trace (``tests/knowledge/test_base.py`` asks rdflib both ways)."""
         cls = self.type_class(type_name)
         target = GS[class_name] if self._resolve_class(class_name) is None else self._resolve_class(class_name)
         query = _PREFIXES + f"ASK {{ <{cls}> rdfs:subClassOf* <{target}> }}"
         if cls is None:
             return Answer(False, query, (f"no class is labelled {type_name!r}",))
-        value = self._ask(query)
+        value = target in self._entailment.superclasses(cls)  # the ASK's answer, from the closure's tables
         fact = f"{type_name} {'is' if value else 'is not'} a {class_name}"
         return Answer(value, query, (fact,))
 
     def affords(self, type_name: str, relation: str) -> Answer:
-        """Can an object be put ``relation`` (inside / on) an object of ``type_name``?"""
+        """Can an object be put ``relation`` (inside / on) an object of ``type_name``? (From the closure's tables,
+        carrying the equivalent ASK query, as :meth:`is_a`.)"""
         cls = self.type_class(type_name)
         query = _PREFIXES + f"ASK {{ <{cls}> rdfs:subClassOf* ?a . ?a gs:affords gs:{relation} }}"
         if cls is None:
             return Answer(False, query, (f"no class is labelled {type_name!r}",))
-        value = self._ask(query)
+        affordance = GS[relation]
+        value = any((a, GS.affords, affordance) in self.ontology for a in self._entailment.superclasses(cls))
         fact = f"a {type_name} {'affords' if value else 'does not afford'} '{relation}'"
         return Answer(value, query, (fact,))
-
-    def _ask(self, query: str) -> bool:
-        """An ASK query over the closed ontology, answered once per process and ontology (the verifier and the
-        reasoner ask the same few questions at every decision)."""
-        answers = self._closure.answers
-        if query not in answers:
-            answers[query] = bool(self.ontology.query(query).askAnswer)
-        return answers[query]
 
     def graspable(self, type_name: str) -> Answer:
         """Is ``type_name`` a graspable type?"""
@@ -628,13 +626,11 @@ def _base_labels(base: Graph) -> dict[URIRef, str]:
 
 @dataclass
 class _Closure:
-    """A closed ontology with what is computed from it once per process: its entailment tables, the answers of the
-    ASK queries asked of it (the ontology never changes, so neither do they) and whether the compiled shapes
-    (:mod:`groundsight.knowledge.shapes`) give pyshacl's verdicts over it."""
+    """A closed ontology with what is computed from it once per process: its entailment tables and whether the
+    compiled shapes (:mod:`groundsight.knowledge.compiled_shapes`) give pyshacl's verdicts over it."""
 
     tbox: Graph
     entailment: Entailment
-    answers: dict[str, bool] = field(default_factory=dict)
     compilable: bool = False
 
 
@@ -648,18 +644,29 @@ def _closed(asserted: Graph) -> _Closure:
     """The OWL-RL closure of ``asserted`` and its entailment tables, computed once per distinct triple set."""
     key = frozenset(asserted)
     if key not in _CLOSURES:
-        tbox = Graph()
-        tbox += asserted
-        closure = owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False)
-        try:
-            with time_limit(INFERENCE_SECONDS, "OWL-RL inference over the knowledge graph"):
-                closure.expand(tbox)
-        except TimeLimitExceeded as exc:
-            raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
+        stored = closure_store(key)
+        tbox = stored.load() if stored is not None else None
+        if tbox is None:
+            tbox = _owl_rl(asserted)
+            if stored is not None:
+                stored.save(tbox)
         if len(_CLOSURES) >= _MAX_CLOSURES:
             del _CLOSURES[next(iter(_CLOSURES))]
         _CLOSURES[key] = _Closure(tbox, Entailment(tbox), compilable=ontology_compilable(tbox))
     return _CLOSURES[key]
+
+
+def _owl_rl(asserted: Graph) -> Graph:
+    """A copy of ``asserted`` closed under OWL-RL (within :data:`INFERENCE_SECONDS`)."""
+    tbox = Graph()
+    tbox += asserted
+    closure = owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False)
+    try:
+        with time_limit(INFERENCE_SECONDS, "OWL-RL inference over the knowledge graph"):
+            closure.expand(tbox)
+    except TimeLimitExceeded as exc:
+        raise KnowledgeError(f"{exc}; simplify the Turtle files (a long subClassOf cycle?)") from None
+    return tbox
 
 
 def _package_text(folder: str, name: str) -> str:

@@ -1,7 +1,7 @@
 """Symbolic task planning with pyperplan over the PDDL compilation of the skill domain (:mod:`reasoning.pddl`).
 
-:func:`plan` writes the domain and problem to a temporary directory, parses and grounds them with pyperplan's
-Python API, sorts the ground operators by name and runs breadth-first search. Breadth-first search over a fixed
+:func:`plan` parses the domain and problem PDDL text with pyperplan's Python API (a domain once per process),
+grounds them, sorts the ground operators by name and runs breadth-first search. Breadth-first search over a fixed
 operator order returns the *first* shortest plan in that order, so the plan is optimal in length and the same in
 every process, whatever ``PYTHONHASHSEED`` is (pyperplan's own operator list comes from sets). The plan is mapped
 back to typed :class:`~reasoning.pddl.Action` objects and checked again by plain Python progression.
@@ -9,10 +9,10 @@ back to typed :class:`~reasoning.pddl.Action` objects and checked again by plain
 
 from __future__ import annotations
 
+import functools
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from typing import Any
 
 from pyperplan import grounding
 from pyperplan.pddl.parser import Parser
@@ -138,19 +138,29 @@ def _search(
     init: frozenset[Atom], goal: Sequence[Atom], kinds: Mapping[str, frozenset[str]], keep_spatial: bool
 ) -> tuple[list[str] | None, int]:
     """Run pyperplan on the PDDL text; the plan as ground operator names (``None`` if none) and the operator count."""
-    with tempfile.TemporaryDirectory(prefix="groundsight-pddl-") as tmp:
-        domain_file, problem_file = Path(tmp, "domain.pddl"), Path(tmp, "problem.pddl")
-        domain_file.write_text(domain_pddl(kinds), encoding="utf-8")
-        problem_file.write_text(problem_pddl(init, goal, kinds, keep_spatial), encoding="utf-8")
-        with _Quiet():
-            parser = Parser(str(domain_file), str(problem_file))
-            problem = parser.parse_problem(parser.parse_domain())
-            task = grounding.ground(problem)
-            task.operators.sort(key=_operator_key)  # pyperplan builds this list from sets: fix the order
-            solution = breadth_first_search(task)
+    with _Quiet():
+        problem = _parse_problem(_parse_domain(domain_pddl(kinds)), problem_pddl(init, goal, kinds, keep_spatial))
+        task = grounding.ground(problem)
+        task.operators.sort(key=_operator_key)  # pyperplan builds this list from sets: fix the order
+        solution = breadth_first_search(task)
     if solution is None:
         return None, len(task.operators)
     return [op.name for op in solution], len(task.operators)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_domain(text: str) -> Any:
+    """pyperplan's domain parsed from PDDL text, once per process for each text (grounding only reads it)."""
+    parser = Parser(None)
+    parser.domInput = text
+    return parser.parse_domain(read_from_file=False)
+
+
+def _parse_problem(domain: Any, text: str) -> Any:
+    """pyperplan's problem parsed from PDDL text over an already parsed ``domain``."""
+    parser = Parser(None)
+    parser.probInput = text
+    return parser.parse_problem(domain, read_from_file=False)
 
 
 def _to_action(state: frozenset[Atom], op_name: str, ids: Mapping[str, str]) -> Action:

@@ -82,6 +82,29 @@ def clarification_question(binding: Binding, percept: Percept) -> str:
     return f"Which {noun} do you mean: " + ", ".join(names[:-1]) + f" or {names[-1]}?"
 
 
+class _RememberedProbe:
+    """A colour probe that answers each (frame, evidence, colour) once: the screen and the ``evidence_grounded``
+    checks of every decision on the same look ask the same questions of the same frame. Entries hold their frame,
+    so an id is never mistaken for a later frame's; the memory is emptied when it grows large."""
+
+    LIMIT = 256
+
+    def __init__(self, probe: ColourProbe) -> None:
+        self.probe = probe
+        self.answers: dict[tuple[int, Evidence, str], tuple[Frame, str | None]] = {}
+
+    def __call__(self, frame: Frame, evidence: Evidence, claimed: str) -> str | None:
+        key = (id(frame), evidence, claimed)
+        known = self.answers.get(key)
+        if known is not None and known[0] is frame:
+            return known[1]
+        if len(self.answers) >= self.LIMIT:
+            self.answers.clear()
+        answer = self.probe(frame, evidence, claimed)
+        self.answers[key] = (frame, answer)
+        return answer
+
+
 @dataclass
 class Screen:
     """What :meth:`Verifier.screen` found in one look.
@@ -121,7 +144,7 @@ class Verifier:
         depth_probe: DepthProbe | Literal["auto"] | None = "auto",
     ) -> None:
         self.kb = kb
-        self.colour_probe = colour_probe
+        self.colour_probe = _RememberedProbe(colour_probe) if colour_probe is not None else None
         self.depth_probe = DepthProbe() if depth_probe == "auto" else depth_probe
 
     # ---- screening a look -----------------------------------------------------------------------

@@ -273,3 +273,16 @@ def test_bad_sparql_is_one_line_error(kb: KnowledgeBase, query: str) -> None:
 def test_sparql_error_counts_lines_in_the_users_query(kb: KnowledgeBase) -> None:
     with pytest.raises(KnowledgeError, match=r"\(line 2, column \d+\)$"):
         kb.sparql("SELECT ?o\nWHERE { ?o a gs:Toy")
+
+
+def test_is_a_and_affords_give_their_sparql_answers(kb: KnowledgeBase) -> None:
+    """The answers come from the closure's tables; rdflib, asked the query each answer carries, agrees."""
+    asked = 0
+    for word in sorted({*kb.type_words(), "spaceship"}):
+        answers = [kb.is_a(word, c) for c in ("Container", "Graspable", "Stackable", "kitchenware", "toy", "Nope")]
+        answers += [kb.affords(word, relation) for relation in ("inside", "on", "near")]
+        for answer in answers:
+            if "no class is labelled" not in answer.facts[0]:
+                assert answer.value == bool(kb.ontology.query(answer.query).askAnswer), answer.query
+                asked += 1
+    assert asked > 50
