@@ -25,6 +25,7 @@ from groundsight.agent.loop.reasoners import REASONERS
 from groundsight.agent.loop.robot_interface import RecordingRobot, read_journal, replay
 from groundsight.agent.loop.run_dir import RunDirError, locked_run_dir, trim_torn_tail
 from groundsight.agent.loop.state import AgentState
+from groundsight.agent.loop.summary import Summary
 from groundsight.agent.loop.timing import TIMING_FILE, Timer
 from groundsight.agent.loop.tools import default_registry, llm_tools
 from groundsight.agent.tasks.goals import goal_holds, moved_objects
@@ -57,28 +58,6 @@ def make_reasoner(name: str, kb: KnowledgeBase, verifier: Verifier, **options: A
 
         return make_llm_reasoner(kb, verifier, **options)
     raise ValueError(f"unknown reasoner {name!r} (known: {', '.join(REASONERS)})")
-
-
-class Summary(BaseModel):
-    """``summary.json``: the outcome of one episode."""
-
-    scenario: str
-    seed: int
-    status: str
-    expected: str
-    passed: bool
-    steps: int
-    wall_time_s: float
-    reason: str
-    question: str | None = None
-    perception: str
-    reasoner: str
-    goal_satisfied: bool | None = None
-    moved: list[str] = []
-    actions: int = 0
-    looks: int = 0
-    verify: bool = True
-    injections: list[dict[str, Any]] = []
 
 
 def _digital_twin(seed: int) -> Any:
@@ -431,6 +410,32 @@ def _run(
     return summary
 
 
+_KNOWLEDGE: dict[tuple[tuple[str, int, int], ...], KnowledgeBase] = {}
+"""Knowledge bases by their files (path, size, modification time): an eval worker builds one per ``--kg`` set and
+empties its scene for each episode instead of copying the closed ontology again."""
+
+
+def knowledge_base(kg_files: Sequence[str]) -> KnowledgeBase:
+    """The knowledge base over ``kg_files`` with no scene, built once per process for each set of files (a file
+    changed on disk is a new set)."""
+    key = tuple((str(f), *_stamp(Path(f))) for f in kg_files)
+    kb = _KNOWLEDGE.get(key)
+    if kb is None:
+        kb = _KNOWLEDGE[key] = KnowledgeBase(kg_files)
+        if len(_KNOWLEDGE) > 8:
+            del _KNOWLEDGE[next(iter(_KNOWLEDGE))]
+    kb.set_scene([], [])
+    return kb
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)  # KnowledgeBase names the missing file
+    return (stat.st_size, stat.st_mtime_ns)
+
+
 def _build_episode(
     scenario: Scenario, config: RunConfig, world: World, out: Path | None, timer: Timer | None = None
 ) -> _Episode:
@@ -439,7 +444,7 @@ def _build_episode(
     timer = timer or Timer()
     skills = Skills(world)
     robot = RecordingRobot(skills, str(out / "robot.jsonl") if out is not None else None)
-    kb = KnowledgeBase(config.kg_files)
+    kb = knowledge_base(config.kg_files)
     verifier = Verifier(kb, colour_probe=colour_contradiction)
     truth_source = SimTruthSource(world)
     perceiver = make_perceiver(config.perception, truth=truth_source, seed=config.seed, **config.perception_options)

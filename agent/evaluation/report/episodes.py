@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groundsight.agent.loop.runner import Summary
+from groundsight.agent.loop.summary import Summary
 
 UNKNOWN_FAMILY = "(unknown)"
 
