@@ -148,11 +148,6 @@ lightness of an object's lit face (the 90th percentile of its pixels' L): an ach
 the first number, white from the second up, gray between; a warm, low-chroma one (brown or beige) is beige
 from the third up. Measured on 150 foreign scenes (their lit faces: gray L 58-79, white 77-100, 10-90 %)."""
 LIT_PERCENTILE = 90.0
-EXACT_RESIDUAL = 0.01
-EXACT_SHARE = 0.8
-"""An object keeps its pixels' name when at least :data:`EXACT_SHARE` of them are within :data:`EXACT_RESIDUAL`
-of a shade of that name's reference: a render under the calibrated light, not an unknown exposure (on 150
-foreign scenes 2 of 687 objects, both white, were; on groundsight's own renders all are)."""
 
 TABLE_RGB: tuple[float, float, float] = (76.0, 71.0, 66.0)
 """How the simulator's table top reads (median RGB) under the light the classifier is calibrated for; the
@@ -353,25 +348,28 @@ class ColorClassifier:
         labels[tight] = nearest[tight]
         return labels
 
-    def refine(self, label: int, rgb: np.ndarray) -> int:
+    def refine(self, label: int, rgb: np.ndarray, calibrated: bool = False) -> int:
         """The name of a whole object whose pixels were named ``label``, where two names differ only in brightness.
 
         White, gray and black differ in lightness only, and so do beige and brown: an unknown exposure makes a
         lit gray face as light as a shaded white one. An object's lit face (the :data:`LIT_PERCENTILE` of its
-        pixels' lightness) decides between them (:data:`LIT_LIGHTNESS`). An object that is an exact shade of its
-        label's reference albedo (:data:`EXACT_RESIDUAL`, :data:`EXACT_SHARE`: groundsight's own renders, a host's
-        calibrated paints) keeps ``label``: the simulator renders a white plate or tray as dim as L 79.
+        pixels' lightness) decides between them (:data:`LIT_LIGHTNESS`). Under the calibrated light (``calibrated``:
+        the frame's reference surface read as calibrated or was balanced to it) the exposure is known, and an
+        object that is mostly a shade of its label's reference albedo keeps ``label`` (the simulator renders a
+        white plate or tray as dim as L 79). Without that evidence a shade proves nothing: every neutral grey is a
+        shade of white.
 
         Args:
             label: the object's label (index into :data:`COLOR_NAMES`), from its pixels.
             rgb: Nx3 sample of the object's pixels (0..255).
+            calibrated: the frame's exposure is the calibrated one (see above).
         """
         name = COLOR_NAMES[label] if label < len(COLOR_NAMES) else None
         sample = np.asarray(rgb, dtype=np.float64).reshape(-1, 3)
         if name not in ("white", "gray", "black", "brown", "beige") or len(sample) == 0:
             return label
-        if np.mean(self.residuals(sample)[:, label] <= EXACT_RESIDUAL) >= EXACT_SHARE:
-            return label  # a paint this classifier knows, rendered as calibrated (a dim flat plate stays white)
+        if calibrated and np.mean(self.residuals(sample)[:, label] <= self.tight_residual) >= 0.5:
+            return label
         lit = float(np.percentile(rgb_to_lch(sample)[:, 0], LIT_PERCENTILE))
         if name in ("brown", "beige"):
             return COLOR_NAMES.index("beige" if lit >= LIT_LIGHTNESS["beige"] else "brown")

@@ -432,8 +432,9 @@ class ClassicalPerceiver:
             self._measure(blob)
             self._classify(blob)
         blobs = self._merge_splits(blobs)
-        for blob in blobs:  # white, gray, black; brown, beige: by the lit face of the whole object
-            blob.label = self.colors.refine(blob.label, blob.rgb_sample)
+        calibrated = self._balance_notes.get(frame.camera, "").startswith(("applied", "not needed"))
+        for blob in blobs:  # white, gray, black; brown, beige: by the lit face unless the light is the calibrated one
+            blob.label = self.colors.refine(blob.label, blob.rgb_sample, calibrated)
         self._complete_supports(blobs)
         kept = []
         for blob in blobs:

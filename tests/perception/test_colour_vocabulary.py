@@ -89,6 +89,17 @@ def test_brightness_pairs_are_named_by_the_lit_face(lit: tuple, name: str) -> No
     assert _object_name(np.asarray(lit, dtype=np.float64)) == name
 
 
+def test_under_the_calibrated_light_a_dim_reference_shade_keeps_its_name() -> None:
+    """The simulator renders a white plate as dim as 0.7 of the white paint. With the frame's table read as
+    calibrated the exposure is known and the shade is the white paint's; without that evidence it is a light
+    grey (every neutral grey is a shade of white)."""
+    classifier = ColorClassifier()
+    plate = np.tile(np.round(np.asarray(REFERENCE_ALBEDO["white"]) * 255 * GAIN * 0.7), (50, 1))
+    white, gray = COLOR_NAMES.index("white"), COLOR_NAMES.index("gray")
+    assert classifier.refine(white, plate, calibrated=True) == white
+    assert classifier.refine(white, plate) == gray
+
+
 @pytest.mark.parametrize("name", list(PALETTE))
 def test_the_foreign_palette_jittered_is_named(name: str) -> None:
     """Ravens' palette, jittered as the foreign benchmark does, names right per object (the lit face at an
