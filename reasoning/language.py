@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from groundsight.reasoning.logical_form import (
     Command,
     HandOver,
+    Lift,
     NounPhrase,
     Program,
     Put,
@@ -399,7 +400,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("throw", "toss", "dump", "stick", "shove", "plop", "chuck"), ("put", "drop")),
     **dict.fromkeys(("sweep", "nudge", "roll", "scoot", "drag"), ("push", "slide")),
     **dict.fromkeys(("clear", "tidy", "clean", "organize", "organise", "arrange", "away"), ("put", "sort")),
-    **dict.fromkeys(("raise", "elevate", "hoist"), ("lift",)),
+    **dict.fromkeys(("elevate", "hoist"), ("lift",)),
     **dict.fromkeys(("deliver", "hands", "offer", "return"), ("give", "hand")),
     "build": ("stack",),
     "pile": ("stack",),
@@ -472,6 +473,8 @@ _NOTES: dict[str, str] = {
 """Words for which the suggestion needs a reason."""
 
 _EXAMPLE = "put the red block in the bowl"
+_LIFT_VERBS = frozenset({"pick up", "pick", "lift", "lift up", "grab", "grasp", "hold", "raise", "hold up"})
+"""Fetch verbs that alone mean "pick it up and hold it" (take, get, fetch ... alone suggest bringing it)."""
 
 
 def _shown(word: str) -> str:
@@ -717,8 +720,30 @@ class _Reader:
             self._check_fetch_used(fetched, commands)
             fetched = None
             steps.extend(commands)
+        if fetched is not None and self._verb(fetched[0]) in _LIFT_VERBS:
+            steps.append(self._lift(*fetched))  # "lift the red block", "pick up the ball": pick it and hold it
+            fetched = None
         self._check_fetch_used(fetched, None)
         return Program(steps=steps)
+
+    def _verb(self, tree: Tree) -> str:
+        """The verb of a fetch ("pick up", "lift", "pick ... up" -> "pick up")."""
+        first = tree.children[0]
+        verb = self.sentence[tree.meta.start_pos : first.meta.start_pos].strip() if not first.meta.empty else "take"
+        if self.text(tree).endswith(" up") and not verb.endswith("up"):  # "pick the block up"
+            verb += " up"
+        return verb
+
+    def _lift(self, tree: Tree, objects: list[NounPhrase]) -> Lift:
+        """ "lift the red block": hold one object (the robot has one hand)."""
+        if len(objects) > 1 or objects[0].plural or (objects[0].count or 1) > 1:
+            what = " and ".join(o.describe() for o in objects)
+            raise InstructionError(
+                f"'{self.text(tree)}': I can hold one object at a time, and '{what}' is more; "
+                f"say one, e.g. '{self._verb(tree)} the red block'",
+                word=self._verb(tree).split()[0],
+            )
+        return Lift(object=objects[0])
 
     def _check_fetch_used(self, fetched: tuple[Tree, list[NounPhrase]] | None, after: list[Command] | None) -> None:
         """ "pick up X" must be followed by a command on X ("... and put it in the bowl"): there is no program
@@ -728,15 +753,13 @@ class _Reader:
         tree, objects = fetched
         if after and all(_object_meaning(c) in [_phrase_meaning(o) for o in objects] for c in after):
             return
-        first = tree.children[0]
-        verb = self.sentence[tree.meta.start_pos : first.meta.start_pos].strip() if not first.meta.empty else "take"
-        if self.text(tree).endswith(" up") and not verb.endswith("up"):  # "pick the block up"
-            verb += " up"
+        verb = self._verb(tree)
         what = " and ".join(o.describe() for o in objects)
         pronoun = "them" if len(objects) > 1 or objects[0].plural else "it"
         raise InstructionError(
-            f"'{self.text(tree)}' does not say what to do with {pronoun}: I can put {pronoun} somewhere or hand "
-            f"{pronoun} to you, e.g. '{verb} {what} and put {pronoun} in the bowl' or 'give me {what}'",
+            f"'{self.text(tree)}' does not say what to do with {pronoun}: I can put {pronoun} somewhere, hand "
+            f"{pronoun} to you or lift {pronoun}, e.g. '{verb} {what} and put {pronoun} in the bowl', "
+            f"'give me {what}' or 'lift {what}'",
             word=verb,
         )
 

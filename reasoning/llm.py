@@ -49,7 +49,7 @@ from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.objects import Percept
 from groundsight.perception.validation import error_line, one_line
 from groundsight.reasoning.language import InstructionError
-from groundsight.reasoning.logical_form import HandOver, Program, Put, Sort, Stack
+from groundsight.reasoning.logical_form import HandOver, Lift, Program, Put, Sort, Stack
 from groundsight.reasoning.reasoner import Relations, RulesReasoner
 from groundsight.reasoning.thought import CheckResult, Thought, ThoughtStep
 from groundsight.reasoning.verifier import Verifier
@@ -69,7 +69,7 @@ def binding_keys(program: Program) -> list[str]:
     for i, cmd in enumerate(program.steps, start=1):
         if isinstance(cmd, Put):
             keys += [f"step{i}.object", f"step{i}.target"]
-        elif isinstance(cmd, HandOver):
+        elif isinstance(cmd, HandOver | Lift):
             keys.append(f"step{i}.object")
         elif isinstance(cmd, Stack):
             keys += [f"step{i}.order{j}" for j in range(1, len(cmd.order) + 1)]

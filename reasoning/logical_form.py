@@ -139,6 +139,13 @@ class HandOver(BaseModel):
     object: NounPhrase
 
 
+class Lift(BaseModel):
+    """Pick the object up and hold it ("lift the red block", "pick up the ball"): the program's last command."""
+
+    kind: Literal["lift"] = "lift"
+    object: NounPhrase
+
+
 class Stack(BaseModel):
     """Build a tower; ``order`` lists the objects from the bottom up.
 
@@ -170,13 +177,19 @@ class Sort(BaseModel):
     key: Literal["color"] = "color"
 
 
-Command = Annotated[Put | HandOver | Stack | Sort, Field(discriminator="kind")]
+Command = Annotated[Put | HandOver | Lift | Stack | Sort, Field(discriminator="kind")]
 
 
 class Program(BaseModel):
     """An instruction's meaning: commands carried out in order."""
 
     steps: list[Command] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _lift_last(self) -> Program:
+        if any(isinstance(c, Lift) for c in self.steps[:-1]):
+            raise ValueError("a lift holds the object: it must be the last command")
+        return self
 
 
 def paraphrase(program: Program, phrase: Callable[[NounPhrase], str] = NounPhrase.describe) -> str:
@@ -187,6 +200,8 @@ def paraphrase(program: Program, phrase: Callable[[NounPhrase], str] = NounPhras
             parts.append(f"put {phrase(cmd.object)} {cmd.relation.replace('_', ' ')} {phrase(cmd.target)}")
         elif isinstance(cmd, HandOver):
             parts.append(f"hand over {phrase(cmd.object)}")
+        elif isinstance(cmd, Lift):
+            parts.append(f"lift {phrase(cmd.object)}")
         elif isinstance(cmd, Stack):
             parts.append("stack " + ", then ".join(phrase(p) for p in cmd.order) + " (bottom up)")
         else:

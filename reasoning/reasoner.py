@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.objects import Percept
 from groundsight.reasoning.language import InstructionError, Lexicon, parse
-from groundsight.reasoning.logical_form import HandOver, NounPhrase, Program, Put, Sort, Stack, paraphrase
+from groundsight.reasoning.logical_form import HandOver, Lift, NounPhrase, Program, Put, Sort, Stack, paraphrase
 from groundsight.reasoning.placement import PlanStep
 from groundsight.reasoning.predicates import Atom, atom
 from groundsight.reasoning.referents import Resolver, stacking_order
@@ -233,7 +233,7 @@ class _Grounding:
         )
         return binding.chosen
 
-    def command(self, i: int, cmd: Put | HandOver | Stack | Sort) -> list[Atom]:
+    def command(self, i: int, cmd: Put | HandOver | Lift | Stack | Sort) -> list[Atom]:
         key = f"step{i}"
         if isinstance(cmd, Put):
             targets = self.bind(f"{key}.target", "target", cmd.target)
@@ -246,6 +246,11 @@ class _Grounding:
             if len(objects) > 1:
                 raise _NoGoal(f"I can hand over one object at a time, and '{cmd.object.describe()}' is {len(objects)}")
             return [atom("handed_over", o) for o in objects]
+        if isinstance(cmd, Lift):
+            objects = self.bind(f"{key}.object", "object", cmd.object)
+            if len(objects) > 1:
+                raise _NoGoal(f"I can hold one object at a time, and '{cmd.object.describe()}' is {len(objects)}")
+            return [atom("holding", o) for o in objects]
         if isinstance(cmd, Stack):
             return self._stack(key, cmd)
         return self._sort(key, cmd)

@@ -590,7 +590,7 @@ def _goal_observed(thought: Thought, percept: Percept, holding: bool) -> CheckRe
     """After the last step: does every goal atom hold in what the camera (and the gripper) now report?"""
     missing = []
     for a in thought.goal_atoms:
-        if a.predicate == "handed_over":
+        if a.predicate in ("handed_over", "holding"):  # the gripper says it holds the object
             ok = holding
         else:
             ok = all(i in percept.ids for i in a.args) and RELATIONS[a.predicate](*(percept.by_id(i) for i in a.args))

@@ -344,7 +344,7 @@ class DigitalTwin:
         missing: list[str] = []
         unchecked: list[str] = []
         for a in thought.goal_atoms:
-            if a.predicate == "handed_over":
+            if a.predicate in ("handed_over", "holding"):
                 ok = bool(a.args) and a.args[0] in truth and truth[a.args[0]].body == held
             elif a.predicate in RELATIONS:
                 ok = all(i in truth for i in a.args) and RELATIONS[a.predicate](*(truth[i] for i in a.args))

@@ -18,6 +18,9 @@ ON_TABLE_HEIGHT = 0.01
 nor on another object."""
 UNCHANGED_TOLERANCE = 0.01
 """An object is unchanged when its base moved at most this far (m)."""
+LIFTED_HEIGHT = 0.05
+"""An object is lifted when the bottom of its box is at least this high (m) above the table and it rests on
+nothing (held in the air)."""
 
 
 def goal_holds(goal: Mapping[str, Any], truth: Mapping[str, ObjectTruth], initial: Mapping[str, ObjectTruth]) -> bool:
@@ -37,6 +40,8 @@ def goal_holds(goal: Mapping[str, Any], truth: Mapping[str, ObjectTruth], initia
         return all(_on_table(truth[o], truth) for o in value)
     if key == "handed_over":
         return all(in_handover_zone(truth[o].position) for o in value)
+    if key == "lifted":
+        return all(_lifted(truth[o], truth) for o in value)
     if key == "unchanged":
         return all(not moved(initial[o], truth[o], UNCHANGED_TOLERANCE) for o in value)
     raise ValueError(f"unknown goal predicate {key!r}")
@@ -46,6 +51,14 @@ def _on_table(obj: ObjectTruth, truth: Mapping[str, ObjectTruth]) -> bool:
     """Bottom near the table top, and neither inside nor on another object (a bowl's floor is not the table)."""
     low = obj.position[2] - obj.extent[2] / 2 <= ON_TABLE_HEIGHT
     return low and not any(
+        RELATIONS["inside"](obj, other) or RELATIONS["on"](obj, other) for other in truth.values() if other.id != obj.id
+    )
+
+
+def _lifted(obj: ObjectTruth, truth: Mapping[str, ObjectTruth]) -> bool:
+    """Bottom at least LIFTED_HEIGHT above the table, and not resting on or in another object."""
+    high = obj.position[2] - obj.extent[2] / 2 >= LIFTED_HEIGHT
+    return high and not any(
         RELATIONS["inside"](obj, other) or RELATIONS["on"](obj, other) for other in truth.values() if other.id != obj.id
     )
 

@@ -28,7 +28,7 @@ from groundsight.sim.scene import PlacementError, PlacementRequest, place_object
 from groundsight.sim.world import TABLE_CENTRE, TABLE_HALF_EXTENTS
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
-LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over")
+LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over", "lifted")
 COMBINATORS = ("all", "any", "not")
 PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
 MAX_OBJECTS = 24

@@ -103,6 +103,8 @@ class ScriptedSolver:
             self._retry(goal, lambda: self._beside(value[0], value[1], key))
         elif key == "handed_over":
             self._retry(goal, lambda: self._hand_over(value[0]))
+        elif key == "lifted":
+            self._retry(goal, lambda: self._pick(value[0]))
         # not / unchanged / on_table: satisfied by leaving things alone
 
     def _retry(self, goal: Mapping[str, Any], act) -> None:

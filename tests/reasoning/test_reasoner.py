@@ -301,3 +301,15 @@ def test_stack_the_blocks_stacks_all_largest_at_the_bottom_then_the_nearest(kb) 
     assert [a.text for a in thought.goal_atoms] == ["on(red_block, blue_block)", "on(green_block, red_block)"]
     _, _, failed = _decide(kb, "Stack the red blocks.", p)
     assert failed.name == "goal_defined" and "at least two" in failed.reason
+
+
+def test_lift_plans_a_pick_and_holds_the_object(kb) -> None:
+    p = _percept(
+        make_object("red_block", "block", "red", 0.45, 0.1), make_object("blue_bowl", "bowl", "blue", 0.6, -0.1)
+    )
+    thought, checks, failed = _decide(kb, "Lift the red block.", p)
+    assert failed is None, failed
+    assert _plan(thought) == ["pick(red_block)"]
+    assert [a.text for a in thought.goal_atoms] == ["holding(red_block)"]
+    _, _, failed = _decide(kb, "pick up the blue bowl", p)
+    assert failed is not None and failed.on_fail == "refuse"  # a bowl is not graspable by this robot

@@ -152,3 +152,34 @@ def test_the_twin_rolls_the_plan_out_first(tmp_path: Path) -> None:
     assert summary.passed
     verify = next(r for r in _trace(tmp_path) if r["node"] == "verify")
     assert next(c for c in verify["checks"] if c["name"] == "twin_rollout")["passed"]
+
+
+LIFT = """\
+name: lift-red-block
+instruction: {instruction}
+scene:
+  objects:
+    - {{type: block, color: red}}
+    - {{type: block, color: blue}}
+    - {{type: bowl, color: green}}
+goal:
+  lifted: [red_block]
+expect: success
+max_steps: 20
+"""
+
+
+@pytest.mark.parametrize(
+    ("instruction", "perception"), [("Lift the red block.", "classical"), ("pick up the red cube", "oracle")]
+)
+def test_lift_picks_and_holds_the_object_above_the_table(tmp_path: Path, instruction: str, perception: str) -> None:
+    path = tmp_path / "lift.yaml"
+    path.write_text(LIFT.format(instruction=instruction))
+    summary = run_episode(load_scenario(path), RunConfig(seed=2, perception=perception), tmp_path / "run")
+    assert summary.status == "succeeded" and summary.goal_satisfied is True, summary.reason
+    nodes = [r["node"] for r in _trace(tmp_path / "run")]
+    assert nodes == ["perceive", "reason", "verify", "act", "observe", "succeeded"]
+    wrong = LIFT.format(instruction=instruction).replace("lifted: [red_block]", "lifted: [blue_block]")
+    path.write_text(wrong)
+    summary = run_episode(load_scenario(path), RunConfig(seed=2, perception=perception), tmp_path / "wrong")
+    assert summary.status == "succeeded" and summary.goal_satisfied is False  # truth: the blue block stays down

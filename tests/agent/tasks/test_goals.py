@@ -42,6 +42,9 @@ PLATE = box("plate", 0.4, 0.2, 0.0, (0.2, 0.2, 0.015))
         ({"on_table": ["cube"]}, box("cube", 0.3, 0.0, 0.0, (0.05,) * 3), True),
         ({"on_table": ["cube"]}, box("cube", 0.42, 0.18, 0.015, (0.05,) * 3), False),
         ({"not": {"on_table": ["cube"]}}, box("cube", 0.42, 0.18, 0.015, (0.05,) * 3), True),
+        ({"lifted": ["cube"]}, box("cube", 0.45, 0.1, 0.15, (0.05,) * 3), True),  # held in the air
+        ({"lifted": ["cube"]}, box("cube", 0.45, 0.1, 0.0, (0.05,) * 3), False),  # on the table
+        ({"lifted": ["cube"]}, box("cube", 0.6, 0.0, 0.05, (0.05,) * 3), False),  # resting on the bowl's rim
         (
             {"any": [{"inside": ["cube", "bowl"]}, {"on": ["cube", "plate"]}]},
             box("cube", 0.4, 0.2, 0.015, (0.05,) * 3),

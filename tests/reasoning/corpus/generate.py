@@ -104,6 +104,28 @@ def pick_place() -> None:
             add("pick_place", source, text, f"put {canon(oc, on)} {rel.replace('_', ' ')} {canon(pc, pn)}")
 
 
+def lifting() -> None:
+    """CALVIN's "lift the {colour} block" and how people say pick it up and hold it."""
+    for source, text, expect in [
+        ("calvin", "lift the red block", "lift the red block"),
+        ("calvin", "Lift the red block.", "lift the red block"),
+        ("calvin", "pick up the blue block", "lift the blue block"),
+        ("people", "pick up the blue cube", "lift the blue block"),
+        ("people", "Pick the green ball up.", "lift the green ball"),
+        ("people", "hold the green ball", "lift the green ball"),
+        ("people", "Grab the yellow cylinder, please.", "lift the yellow cylinder"),
+        ("people", "could you grasp the white mug", "lift the white mug"),
+        ("people", "raise the pink block", "lift the pink block"),
+        ("people", "lift up the orange cube", "lift the orange block"),
+        (
+            "people",
+            "Put the red block in the bowl, then pick up the blue block.",
+            "put the red block inside the bowl; then lift the blue block",
+        ),
+    ]:
+        add("lifting", source, text, expect)
+
+
 def handover() -> None:
     templates = [
         "give me {o}",
@@ -462,11 +484,9 @@ def refusals() -> None:
         ("people", "put the red blok in the bowl", "did you mean 'block'"),
         ("people", "put the red block in the bwol", "did you mean 'bowl'"),
         ("people", "plase put the red block in the bowl", "This works: 'please put the red block in the bowl'"),
-        ("calvin", "lift the red block", "does not say what to do with it"),
-        ("calvin", "Lift the red block.", "give me the red block"),
         ("people", "Take the red block.", "does not say what to do with it"),
-        ("people", "pick up the blue cube", "pick up the blue cube and put it in the bowl"),
-        ("people", "hold the green ball", "does not say what to do with it"),
+        ("people", "get the blue cube", "'lift the blue cube'"),
+        ("calvin", "lift the red blocks", "I can hold one object at a time"),
         ("people", "stack the block", "A stack needs at least two objects"),
         ("people", "Clear the table.", "I can't do that as one task"),
         ("people", "tidy up the blocks", "I don't know the word 'tidy'"),
@@ -509,6 +529,7 @@ def refusals() -> None:
 def main() -> None:
     for family in (
         pick_place,
+        lifting,
         handover,
         politeness_and_case,
         referring,
