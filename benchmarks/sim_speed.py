@@ -13,6 +13,9 @@ Measures, all headless (PyBullet DIRECT, CPU):
 3. episode wall time per scenario family (the scenario file's folder): the scripted solver on every
    success scenario, and the agent (``classical`` perception, ``rules`` reasoner, no output folder) on
    every ``pick_place`` scenario;
+3b. skill durations: pick, place (into a bowl or tray, onto a plate or block) and home on the scenes of
+   ``benchmarks.skills_success``, in physics steps, simulated seconds and wall seconds, split into time inside
+   ``stepSimulation`` and the rest (inverse kinematics, contact queries, Python);
 4. ``groundsight/Tabletop-v0`` next to panda-gym's ``PandaPickAndPlace-v3`` in one process, random actions
    (``action_space.sample()``, seeded) for both: resets/s, env steps/s and physics steps/s. One env step
    of ours is a whole skill (hundreds of physics steps at 1/240 s, or none for an invalid action) and
@@ -429,6 +432,92 @@ def bench_episodes(seeds: Sequence[int], families: set[str] | None, quiet_consol
     return section, dict(totals)
 
 
+# ------------------------------------------------------------------------------------------------ 3b. skills
+
+
+SKILL_KINDS = ("bowl", "plate", "block", "tray")
+
+
+@dataclass
+class SkillTimes:
+    """One skill call: physics steps, wall seconds and the part of them spent inside ``stepSimulation``."""
+
+    steps: int
+    wall_s: float
+    physics_s: float
+
+
+def time_skills(world: World, calls: Sequence[tuple[str, Callable[[], object]]]) -> dict[str, SkillTimes]:
+    """Run ``calls`` (name, skill call) in order on ``world``'s robot; the steps and times of each."""
+    clock = {"physics": 0.0}
+    step = world.step
+
+    def timed_step(n: int = 1) -> None:
+        t0 = time.perf_counter()
+        step(n)
+        clock["physics"] += time.perf_counter() - t0
+
+    world.robot._step = timed_step  # the robot steps through the world's clock: time every step it takes
+    out = {}
+    for name, call in calls:
+        s0, clock["physics"], t0 = world.steps, 0.0, time.perf_counter()
+        call()
+        out[name] = SkillTimes(world.steps - s0, time.perf_counter() - t0, clock["physics"])
+    return out
+
+
+def bench_skills(seeds: Sequence[int]) -> Section:
+    """Pick, place (into / onto each target kind) and home on ``benchmarks.skills_success``'s scenes."""
+    from benchmarks.skills_success import scene, support_height
+    from groundsight.sim.skills import Skills
+
+    times: dict[str, list[SkillTimes]] = defaultdict(list)
+    for kind in SKILL_KINDS:
+        for seed in seeds:
+            _, specs = scene(kind, seed)
+            with World() as world:
+                for spec in specs:
+                    world.add_object(spec)
+                world.settle()
+                truth = world.truth_by_id()
+                block, target = truth["block"], truth["target"]
+                skills = Skills(world)
+                above = (target.position[0], target.position[1], support_height(target))
+                calls = [
+                    ("pick (a block)", lambda b=block, s=skills: s.pick(b.position, b.extent, b.yaw)),
+                    (f"place ({kind})", lambda s=skills, a=above: s.place(a)),
+                    ("home (from home)", skills.home),
+                ]
+                for name, t in time_skills(world, calls).items():
+                    times[name].append(t)
+    section = Section(
+        f"Skills: physics steps and time per call, seeds {', '.join(map(str, seeds))}",
+        ["skill", "calls", "physics steps (median)", "simulated s", "wall s (median)", "in stepSimulation", "other"],
+    )
+    for name, items in times.items():
+        wall = statistics.median(t.wall_s for t in items)
+        physics = statistics.median(t.physics_s for t in items)
+        steps = statistics.median(t.steps for t in items)
+        section.rows.append(
+            [
+                name,
+                str(len(items)),
+                fmt(steps, 0),
+                fmt(steps * TIME_STEP, 2),
+                fmt(wall, 3),
+                fmt(physics, 3),
+                fmt(wall - physics, 3),
+            ]
+        )
+    section.notes.append(
+        "the scenes of benchmarks.skills_success (a random block, a target of each kind, a distractor block); true "
+        "geometry; a place includes its retreat and the move home; 'in stepSimulation' is wall time inside physics "
+        "steps, 'other' is planning (inverse kinematics), contact queries and Python; physics step "
+        f"{TIME_STEP * 1000:.2f} ms"
+    )
+    return section
+
+
 # ------------------------------------------------------------------------------------------------ 4. vs panda-gym
 
 
@@ -770,6 +859,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in sec.rows:
             if r[0].startswith("**"):
                 summary[f"{r[0].strip('*')} median episode (s)"] = r[4]
+
+    console.rule("3b. skills")
+    sec = bench_skills(list(range(args.seed, args.seed + args.seeds)))
+    sec.print(console)
+    sections.append(sec)
+    for r in sec.rows:
+        summary[f"{r[0]}: physics steps / wall s (median)"] = f"{r[2]} / {r[4]}"
 
     if not args.skip_gym:
         console.rule("4. gymnasium env vs panda-gym")

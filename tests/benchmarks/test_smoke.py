@@ -31,6 +31,16 @@ def test_physics_and_render_report(bench):
     assert "| empty (Panda + table) |" in md and "| top |" in md
 
 
+def test_skill_durations_report(bench):
+    """Every skill of every kind reports its physics steps and wall time; physics is part of the wall time."""
+    section = bench.bench_skills([0])
+    names = [r[0] for r in section.rows]
+    assert names[0] == "pick (a block)" and "place (bowl)" in names and "home (from home)" in names
+    pick = section.rows[0]
+    assert int(pick[2].replace(",", "")) > 100  # a pick moves the arm for a while
+    assert 0 < float(pick[5]) <= float(pick[4])
+
+
 def test_args_quick(bench):
     args = bench.parse_args(["--quick"])
     assert args.seeds == 1 and args.resolutions == [(320, 240), (640, 480)]
