@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import signal
@@ -101,7 +102,7 @@ def p95(values: Sequence[float]) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
 # ---- per node: runs in a child process on one side (python -c ... drive) --------------------------------------
@@ -513,6 +514,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still removes its worktree
     work = Path(tempfile.mkdtemp(prefix="groundsight-latency-"))
     worktree: Path | None = None
     try:
