@@ -227,7 +227,9 @@ class ClassicalConfig:
     ``workspace`` (the calibration file's polygon, world x, y): a detection whose footprint centre lies
     outside it is not an object. ``keep_out`` (world boxes ``((x0, y0, z0), (x1, y1, z1))``, e.g. the robot's
     base and reach from the calibration) and a frame's ``robot_mask`` (the robot's links where they are,
-    from a simulator or a robot interface) are never foreground.
+    from a simulator or a robot interface) are never foreground; neither is a surface that continues without
+    a jump in depth of ``tall_jump`` or more up beyond ``max_height`` (an unmasked robot's base and lower
+    links; 0 turns this off).
 
     The support plane: with ``fit_plane`` each frame's table plane is fitted to its depth (RANSAC,
     :func:`~groundsight.perception.support.fit_plane`) near the prior ``plane`` (``(a, b, c, d)`` of
@@ -280,6 +282,7 @@ class ClassicalConfig:
     plane_snap: float = 0.0015
     keep_out: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = ()
     lift_rgb: bool = False
+    tall_jump: float = 0.03
 
 
 @dataclass
@@ -309,6 +312,7 @@ class _Blob:
     cover: float = 1.0  # share of the footprint's area (circle or rectangle) that any point falls on
     sphere: tuple[np.ndarray, float, float] | None = None  # sphere fit (centre, radius, rms) of a small round blob
     clipped: bool = False  # reaches up to max_height: part of something taller (the arm), not an object
+    split: bool = False  # a piece of a same-coloured component that _split_raised cut apart on purpose
     type: str = ""
     size: str = ""
     dims: tuple[float, float, float] = (0.0, 0.0, 0.0)  # the model's (length, width, height), scaled if off-catalogue
@@ -546,10 +550,11 @@ class ClassicalPerceiver:
         lit cap leaves its shaded flank outside; no higher than its top) when the union is explained at least as
         well as the larger part alone and better than the smaller; an object on another one stands higher, and
         one that a container or plate holds is smaller than it and explained on its own (``content_cost``):
-        neither is merged. It is merged into a larger one that it rings (both on the table, each within the
-        other's footprint, the larger no higher: a bowl's rim seen from above around its inside, the two lit
-        halves of a cylinder) unless the union fits worse than both parts: two objects cannot stand in one
-        place, and what a bowl holds lies inside it, not around it.
+        neither is merged. It is merged into a larger one that it rings or overlaps (both on the table, each
+        within the other's footprint, or footprints of about one size whose centres lie within half a footprint:
+        a bowl's back and front walls seen obliquely; the larger no higher: a bowl's rim seen from above around
+        its inside, the two lit halves of a cylinder) unless the union fits worse than both parts: two objects
+        cannot stand in one place, and what a bowl holds lies inside it, not around it.
         The union keeps the larger part's colour.
         """
         cfg = self.config
@@ -580,11 +585,15 @@ class ClassicalPerceiver:
         ``blob`` rings it (see :meth:`_merge_splits`); ``(None, False)`` if none."""
         cfg = self.config
         for big in larger:
-            if big.camera != blob.camera or big.label == blob.label or big.pixels < blob.pixels:
-                continue  # same-coloured parts were split on purpose (_split_raised)
+            if big.camera != blob.camera or big.pixels < blob.pixels:
+                continue
+            if big.label == blob.label and (big.split or blob.split):
+                continue  # same-coloured parts that _split_raised cut apart on purpose
             grounded = max(big.bottom, blob.bottom) < cfg.lifted_height
             together = _inside(big, blob, margin=0.005) and _inside(blob, big, margin=cfg.merge_reach)
-            if grounded and big.top < blob.top + 0.006 and together:
+            similar = min(big.length, blob.length) >= 0.8 * max(big.length, blob.length)
+            overlap = similar and math.dist(big.centre, blob.centre) < 0.5 * min(big.length, blob.length)
+            if grounded and big.top < blob.top + 0.006 and (together or overlap):
                 return big, True
             lies_on = (
                 blob.top < big.top + 0.006
@@ -710,8 +719,10 @@ class ClassicalPerceiver:
     def _segment(self, frame: Frame, height: np.ndarray) -> list[_Blob]:
         """Foreground by ``height`` (above the table), split into connected components of one colour each."""
         cfg = self.config
-        fg = ((height > cfg.min_height) & (height < cfg.max_height)).astype(np.uint8)
-        n, regions, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+        fg = (height > cfg.min_height) & (height < cfg.max_height)
+        if cfg.tall_jump > 0 and frame.depth is not None:
+            fg &= ~self._part_of_tall(frame.depth, height)
+        n, regions, stats, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
         blobs: list[_Blob] = []
         for region in range(1, n):
             if stats[region, cv2.CC_STAT_AREA] < cfg.min_pixels:
@@ -723,6 +734,25 @@ class ClassicalPerceiver:
             for label in np.flatnonzero(present[: len(COLOR_NAMES)] >= cfg.min_pixels):
                 blobs += self._components(frame, int(label), labels, inside, (x0, y0))
         return blobs
+
+    def _part_of_tall(self, depth: np.ndarray, height: np.ndarray) -> np.ndarray:
+        """Pixels of a surface that continues, without a jump in depth, up beyond ``max_height``: a robot's
+        base and lower links, whose upper links rise out of the foreground (HxW bool).
+
+        An object in front of the arm is cut off from it by a jump in depth of more than ``tall_jump``; one
+        on the table is cut off by the table, which is not above it."""
+        cfg = self.config
+        solid = height > cfg.min_height
+        if not (height >= cfg.max_height).any():
+            return np.zeros_like(solid)
+        d = np.where(solid, depth, np.float32(0.0)).astype(np.float32)
+        jump = cv2.dilate(d, self._kernel) - cv2.erode(np.where(solid, d, np.float32(1e3)), self._kernel)
+        smooth = (solid & (jump < cfg.tall_jump)).astype(np.uint8)
+        n, parts = cv2.connectedComponents(smooth, connectivity=8)
+        tall = np.zeros(n, dtype=bool)
+        tall[np.unique(parts[smooth.astype(bool) & (height >= cfg.max_height)])] = True
+        tall[0] = False
+        return tall[parts]
 
     def _components(
         self, frame: Frame, label: int, labels: np.ndarray, inside: np.ndarray, origin: tuple[int, int]
@@ -751,7 +781,9 @@ class ClassicalPerceiver:
                     if len(rr) < cfg.min_pixels:
                         continue
                     points = self._points(frame, rr + oy, cols + ox)
-                out.append(self._blob(frame, label, piece, rr, cols, points, (ox, oy)))
+                blob = self._blob(frame, label, piece, rr, cols, points, (ox, oy))
+                blob.split = len(pieces) > 1
+                out.append(blob)
         return out
 
     def _blob(

@@ -37,21 +37,25 @@ def test_the_robot_mask_is_the_robots_pixels(arm_over_table) -> None:
 
 
 def test_the_hand_over_the_table_is_never_an_object(arm_over_table) -> None:
-    """With the mask only the block and the bowl are found; without it the closed hand in the front view is
-    taken for a gray block (so the test can fail)."""
+    """With the mask only the block and the bowl are found; without it, the hand in the front view is still
+    no object: it continues, without a jump in depth, up the arm beyond ``max_height``. With neither, the
+    closed hand is taken for a gray block (so the test can fail)."""
     frames, _ = arm_over_table
     for frame in frames:
         objects = ClassicalPerceiver().perceive([frame]).objects
         assert sorted(o.id for o in objects) == ["blue_bowl", "red_block"], objects
-    front = next(f for f in frames if f.camera == "front")
-    unmasked = ClassicalPerceiver().perceive([dataclasses.replace(front, robot_mask=None)]).objects
-    assert _near_hand(unmasked), unmasked
+    front = dataclasses.replace(next(f for f in frames if f.camera == "front"), robot_mask=None)
+    unmasked = ClassicalPerceiver().perceive([front]).objects
+    assert sorted(o.id for o in unmasked) == ["blue_bowl", "red_block"], unmasked
+    blind = ClassicalPerceiver(ClassicalConfig(tall_jump=0.0)).perceive([front]).objects
+    assert _near_hand(blind), blind
 
 
 def test_a_keep_out_box_does_for_a_real_robot_what_the_mask_does(arm_over_table) -> None:
     """A real robot without a mask: the calibration's keep-out box around the hand's reach."""
     frames, _ = arm_over_table
     front = dataclasses.replace(next(f for f in frames if f.camera == "front"), robot_mask=None)
+    assert _near_hand(ClassicalPerceiver(ClassicalConfig(tall_jump=0.0)).perceive([front]).objects)
     box = ((HAND[0] - 0.06, HAND[1] - 0.06, 0.005), (HAND[0] + 0.06, HAND[1] + 0.06, 1.0))
-    objects = ClassicalPerceiver(ClassicalConfig(keep_out=(box,))).perceive([front]).objects
+    objects = ClassicalPerceiver(ClassicalConfig(keep_out=(box,), tall_jump=0.0)).perceive([front]).objects
     assert sorted(o.id for o in objects) == ["blue_bowl", "red_block"], objects
