@@ -3,6 +3,7 @@
 Usage::
 
     python -m benchmarks.foreign_scenes [--scenes 200] [--seed 0] [--perceivers classical oracle] [--rgb-only]
+                                        [--robot-mask]
 
 Every scene is built in a bare PyBullet client (DIRECT, TinyRenderer), not through ``groundsight.sim``:
 
@@ -27,6 +28,8 @@ gated at 5 cm): precision, recall, colour and type accuracy and 3D error, overal
 ``--rgb-only`` drops the depth from every frame (a webcam with a calibration): perceivers that take a
 calibration's options are told to lift RGB-only frames onto the support plane (``ClassicalConfig.lift_rgb``,
 what ``groundsight camera --calibration`` sets); the scenes, the truth and the scoring are the same.
+``--robot-mask`` gives every frame the robot's own pixels (``Frame.robot_mask``), as our simulator and a robot
+interface that knows its links' poses do; without it the perceiver sees an unknown robot.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class ForeignScene:
     view: str
     support: str
     robot: str
+    robot_body: int = -1
+    """The robot's body id in ``frame.segmentation`` (for ``--robot-mask``)."""
 
 
 class _Truth:
@@ -221,8 +226,8 @@ def _bowl(client: int, parts: list, rgba: list[float], xy: np.ndarray, yaw: floa
     )
 
 
-def _robot(client: int, rng: np.random.Generator) -> str:
-    """A KUKA iiwa or a Franka Panda next to the workspace, joints at random; returns its name."""
+def _robot(client: int, rng: np.random.Generator) -> tuple[str, int]:
+    """A KUKA iiwa or a Franka Panda next to the workspace, joints at random; returns its name and body."""
     name, urdf = ("kuka iiwa", "kuka_iiwa/model.urdf") if rng.random() < 0.5 else ("panda", "franka_panda/panda.urdf")
     base = [float(rng.uniform(-0.05, 0.1)), float(rng.uniform(-0.35, 0.35)), 0.0]
     robot = p.loadURDF(
@@ -235,7 +240,7 @@ def _robot(client: int, rng: np.random.Generator) -> str:
             p.resetJointState(robot, j, float(rng.uniform(0.5 * lo, 0.5 * hi)), physicsClientId=client)
     # keep the arm up and back (shoulder bent back) so that it is in view without burying the objects
     p.resetJointState(robot, 1, float(rng.uniform(-0.9, -0.2)), physicsClientId=client)
-    return name
+    return name, robot
 
 
 def _camera(rng: np.random.Generator, view: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -309,7 +314,7 @@ def build_scene(index: int, seed: int = 0) -> ForeignScene:
     try:
         p.setAdditionalSearchPath(pybullet_data.getDataPath(), physicsClientId=client)
         support = _support(client, rng)
-        robot = _robot(client, rng)
+        robot, robot_body = _robot(client, rng)
         objects = []
         colours = list(PALETTE)
         for n, xy in enumerate(_place(rng, int(rng.integers(3, 7)))):
@@ -325,7 +330,7 @@ def build_scene(index: int, seed: int = 0) -> ForeignScene:
     finally:
         p.disconnect(client)
     visible = [t for t in objects if np.count_nonzero(frame.segmentation == t.body) >= MIN_VISIBLE]
-    return ForeignScene(frame=frame, truths=visible, view=view, support=support, robot=robot)
+    return ForeignScene(frame=frame, truths=visible, view=view, support=support, robot=robot, robot_body=robot_body)
 
 
 # ------------------------------------------------------------------------------------------------------- scoring
@@ -358,10 +363,18 @@ def _lifting(perceiver: Perceiver) -> Perceiver:
     return perceiver
 
 
-def run(scenes: int, seed: int, names: list[str], show_failures: int = 10, rgb_only: bool = False) -> dict[str, dict]:
+def run(
+    scenes: int,
+    seed: int,
+    names: list[str],
+    show_failures: int = 10,
+    rgb_only: bool = False,
+    robot_mask: bool = False,
+) -> dict[str, dict]:
     """Render ``scenes`` foreign scenes, perceive each with every perceiver, print tables; metrics per perceiver.
 
-    ``rgb_only``: the frames lose their depth (see the module docstring)."""
+    ``rgb_only``: the frames lose their depth; ``robot_mask``: they carry the robot's mask (see the module
+    docstring)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -385,6 +398,8 @@ def run(scenes: int, seed: int, names: list[str], show_failures: int = 10, rgb_o
         render_s += time.perf_counter() - t0
         truth.truths = scene.truths
         frame = dataclasses.replace(scene.frame, depth=None) if rgb_only else scene.frame
+        if robot_mask:
+            frame = dataclasses.replace(frame, robot_mask=frame.segmentation == scene.robot_body)
         for name, perceiver in perceivers.items():
             t0 = time.perf_counter()
             objects = list(perceiver.perceive([frame]).objects)
@@ -396,7 +411,7 @@ def run(scenes: int, seed: int, names: list[str], show_failures: int = 10, rgb_o
                 tally.add(pairs, scene.truths, colour)
     console.print(f"rendered {scenes} scenes in {render_s:.0f} s")
     results = {}
-    depth = ", RGB only (no depth)" if rgb_only else ""
+    depth = (", RGB only (no depth)" if rgb_only else "") + (", robot mask given" if robot_mask else "")
     table = Table(title=f"foreign scenes: {scenes} scenes, seed {seed} (views {', '.join(VIEWS)}){depth}")
     for col in (
         "perceiver",
@@ -464,8 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rgb-only", action="store_true", help="drop depth from the frames (RGB with a calibration, lifted)"
     )
+    parser.add_argument(
+        "--robot-mask", action="store_true", help="give the frames the robot's own pixels, as a robot interface would"
+    )
     args = parser.parse_args(argv)
-    run(args.scenes, args.seed, args.perceivers, args.show_failures, args.rgb_only)
+    run(args.scenes, args.seed, args.perceivers, args.show_failures, args.rgb_only, args.robot_mask)
     return 0
 
 

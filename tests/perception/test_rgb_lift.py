@@ -73,3 +73,12 @@ def test_the_screen_degrades_honestly_without_depth() -> None:
     assert screen.doubtful and sorted(o.color for o in screen.objects) == sorted(o.color for o in percept.objects)
     unchecked = Verifier(KnowledgeBase()).screen(percept, [frame])  # no colour probe: nothing re-measured
     assert "nothing re-measured" in unchecked.checks[0].claim and unchecked.objects == list(percept.objects)
+
+
+def test_foreign_benchmark_runs_rgb_only_with_the_robots_mask() -> None:
+    """``benchmarks.foreign_scenes --rgb-only --robot-mask`` on three scenes: metrics for every perceiver."""
+    from benchmarks.foreign_scenes import run
+
+    results = run(3, 0, ["classical", "oracle"], show_failures=0, rgb_only=True, robot_mask=True)
+    assert results["oracle"]["recall"] == 1.0
+    assert results["classical"]["recall"] >= 0.8
