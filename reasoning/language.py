@@ -483,7 +483,11 @@ def _shown(word: str) -> str:
 
 
 def _unknown_word(word: str, words: tuple[str, ...], language: _Language, nouns: tuple) -> InstructionError:
-    """ "I don't know the word 'box': did you mean 'tray' or 'bowl'? e.g. 'put the ball in the tray'"."""
+    """ "I don't know the word 'box': did you mean 'tray' or 'bowl'? This works: 'put the ball in the tray'".
+
+    Every such message carries a suggestion: synonyms and close spellings; else, when the instruction parses
+    without the word ("carefully"), leaving it out; else the verbs an instruction starts with (for a first
+    word) or the nearest keywords by spelling."""
     known = [w for w in _SYNONYMS.get(word, ()) if all(x in language.keywords for x in w.split())]
     known += [w for w in _SYNONYMS.get(word, ()) if w not in known and " " in w]  # a phrase to say instead
     close = difflib.get_close_matches(word, sorted(language.keywords), n=3, cutoff=0.75)
@@ -491,11 +495,38 @@ def _unknown_word(word: str, words: tuple[str, ...], language: _Language, nouns:
     message = f"I don't know the word '{_shown(word)}'"
     if word in _NOTES:
         message += f" ({_NOTES[word]})"
+    without = _without(word, words, nouns) if not suggestions else None
+    if without is not None:
+        return InstructionError(f"{message}: leave it out? This works: '{without}'", word=word)
+    if not suggestions:
+        first = words.index(word) == next((i for i, w in enumerate(words) if w not in _OPENERS), 0)
+        if first:
+            suggestions = list(_VERBS)
+        elif word not in _NOTES:  # a note says what to say instead
+            suggestions = difflib.get_close_matches(word, sorted(language.keywords), n=3, cutoff=0.5)
     if suggestions:
         message += ": did you mean " + " or ".join(f"'{s}'" for s in suggestions) + "?"
     example = _working_example(word, words, suggestions, nouns)
     message += f"{'' if suggestions else '.'} This works: '{example}'"
     return InstructionError(message, word=word)
+
+
+_VERBS = ("put", "give", "stack")
+"""What an instruction starts with, suggested for an unknown first word ("frobnicate the block")."""
+_OPENERS = frozenset({"please", "kindly", "now", "just", "hey", "hi", "robot", "okay", "ok", "i", "first"})
+
+
+def _without(word: str, words: tuple[str, ...], nouns: tuple) -> str | None:
+    """The instruction without the unknown word, when it is the only unknown word and the rest parses."""
+    keywords = _language(nouns).keywords
+    attempt = tuple(w for w in words if w != word)
+    if not attempt or any(w not in keywords and not w.isdigit() for w in attempt):
+        return None
+    try:
+        _parse(attempt, nouns)
+    except InstructionError:
+        return None
+    return " ".join(_shown(w) for w in attempt)
 
 
 def _working_example(word: str, words: tuple[str, ...], suggestions: list[str], nouns: tuple) -> str:

@@ -53,6 +53,27 @@ def test_every_unknown_word_refusal_carries_a_phrasing_that_works(lexicon: Lexic
         parse(example, lexicon)  # the suggested phrasing parses
 
 
+PROBES = [
+    *(f"put the red block in the bowl {w}" for w in ("carefully", "table", "corner", "zorbly", "now", "cm")),
+    *(f"{w} the red block" for w in ("frobnicate", "shove", "toss", "rotate", "tidy", "nudgify")),
+    "put the crimson zorbly in the bowl",
+    "put the red block under the bowl",
+]
+
+
+@pytest.mark.parametrize("text", [*PROBES, *(e.text for e in CORPUS.entries if e.refuse is not None)])
+def test_every_unknown_word_refusal_carries_a_suggestion(text: str, lexicon: Lexicon):
+    """A suggestion: other words ("did you mean"), leaving the word out, or a note that says what to say."""
+    try:
+        parse(text, lexicon)
+    except InstructionError as exc:
+        message = str(exc)
+        if "know the word" in message:
+            has_note = exc.word in language._NOTES
+            assert "did you mean" in message or "leave it out?" in message or has_note, message
+            assert "This works: '" in message
+
+
 def _said(entry: CorpusEntry, lexicon: Lexicon) -> str:
     try:
         parse(entry.text, lexicon)
