@@ -19,6 +19,14 @@ def datagen(
     test_fraction: Annotated[float, typer.Option(help="Share of scenes held out as the test split.")] = 0.1,
     contained: Annotated[float, typer.Option(help="Share of scenes with an object put in or on another.")] = 0.3,
     jitter: Annotated[bool, typer.Option("--jitter/--no-jitter", help="Lighting and camera pose jitter.")] = True,
+    randomise: Annotated[
+        bool,
+        typer.Option(
+            "--randomise/--no-randomise",
+            help="Domain randomisation: tables, floors, textures, light, camera poses and focal lengths, paints, "
+            "sizes, distractor robots (replaces --jitter).",
+        ),
+    ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (the output is the same for any number).")] = 1,
 ) -> None:
     """Generate VLM training data from simulator truth: images, boxes, captions, question-answer pairs."""
@@ -42,6 +50,7 @@ def datagen(
             test_fraction=test_fraction,
             contained=contained,
             jitter=jitter,
+            randomise=randomise,
             workers=workers,
         )
     except ValueError as exc:  # DatagenConfig's own one-line message names the field

@@ -14,6 +14,11 @@ the same code (:func:`build_scene`).
 TinyRenderer unless ``GROUNDSIGHT_RENDERER=egl``; with ``jitter``, a random light and a slightly moved
 camera per scene. The segmentation buffer gives each object's visible pixels.
 
+**Domain randomisation** (``randomise``, off by default; :mod:`groundsight.agent.training.randomisation`): each
+scene also gets a random support (the table in a random colour or procedural texture, pybullet_data's wooden
+table or checkered plane), floor, light, camera poses from top to front and focal lengths, paints jittered within
+their colour names, object sizes, and distractor robots; its rows carry a ``randomisation`` record.
+
 **Output** (the format the VLM trainer reads; see :func:`generate`)::
 
     OUT/train/metadata.jsonl, OUT/train/<scene:06d>_<camera>.png   (Hugging Face imagefolder layout)
@@ -48,6 +53,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from groundsight.agent.training import randomisation
 from groundsight.perception.hallucination import SPLITS, LabelledObject, Pair, pair_popularity, pope_questions
 from groundsight.perception.relations import RELATIONS
 from groundsight.perception.vlm.vocabulary import PROMPT_COLORS, TYPES, prompt_text
@@ -177,6 +183,23 @@ def populate(world: World, spec: SceneSpec) -> None:
         world.settle()
 
 
+def populate_scaled(world: World, spec: SceneSpec, scales: dict[str, float]) -> None:
+    """:func:`populate` with every object scaled by ``scales`` (by id; see ``randomisation.add_scaled``): the
+    content lands on its scaled host's floor."""
+    for obj in spec.objects:
+        randomisation.add_scaled(world, obj, scales.get(obj.id, 1.0))
+    world.settle()
+    if spec.content is not None and spec.host is not None:
+        host = world.specs[spec.host]
+        s = scales.get(spec.host, 1.0)
+        x, y = randomisation.scaled_truth(world, scales)[list(world.bodies).index(host.id)].base_position[:2]
+        z = floor_height(host.type, host.size) * s + 0.002
+        scale = scales.get(spec.content.id, 1.0)
+        randomisation.add_scaled(world, spec.content, scale)
+        randomisation.place_scaled(world, spec.content.id, (x, y, z), spec.content.yaw, scale)
+        world.settle()
+
+
 def build_scene(
     index: int,
     seed: int,
@@ -222,6 +245,9 @@ class DatagenConfig(BaseModel):
         image_size: (width, height) of the rendered images (the agent's cameras: 640 x 480).
         min_pixels: objects with fewer visible pixels are not annotated (not in boxes, captions or answers).
         jitter: per-scene random light and camera pose (up to :data:`POSE_JITTER`).
+        randomise: domain randomisation (:mod:`groundsight.agent.training.randomisation`: supports, floors and
+            textures, light, camera poses and focal lengths, paints, sizes, distractor robots); replaces ``jitter``.
+            Off by default: the default data is the same as before the option existed.
         contained: probability that a scene has an object put into or onto another one.
         workers: worker processes (the output is the same for any number).
     """
@@ -236,6 +262,7 @@ class DatagenConfig(BaseModel):
     image_size: tuple[int, int] = (640, 480)
     min_pixels: int = 30
     jitter: bool = True
+    randomise: bool = False
     contained: float = 0.3
     workers: int = 1
 
@@ -499,10 +526,19 @@ def _scene(job: _Job) -> tuple[list[dict[str, Any]], str]:
     width, height = c.image_size
     spec = scene_spec(job.index, c.seed, c.contained)
     configs = [replace(camera_config(name), width=width, height=height) for name in c.cameras]
+    look = None
+    if c.randomise:
+        look = randomisation.draw(spec.objects, c.seed, job.index, c.cameras, c.image_size, spec.host, spec.content)
+        configs = list(look.cameras)
     rows = []
-    with World(cameras=configs, jitter=_jitter(c, job.index)) as world:
-        populate(world, spec)
-        truths = world.truth()
+    with World(cameras=configs, jitter=look.light if look else _jitter(c, job.index)) as world:
+        if look is None:
+            populate(world, spec)
+            truths = world.truth()
+        else:
+            populate_scaled(world, spec, look.scales)
+            truths = randomisation.scaled_truth(world, look.scales)
+            randomisation.apply(world, look)
         for cam in world.cameras:
             frame = cam.read()
             assert frame.segmentation is not None
@@ -529,6 +565,8 @@ def _scene(job: _Job) -> tuple[list[dict[str, Any]], str]:
                     "target": target(annotated),
                 }
             )
+            if look is not None:
+                rows[-1]["randomisation"] = look.summary()
         renderer = world.renderer
     return rows, renderer
 
@@ -632,7 +670,7 @@ def generate(config: DatagenConfig, progress: Callable[[int, int], None] | None 
         "generator": GENERATOR,
         "format_version": FORMAT_VERSION,
         "complete": True,
-        "config": config.model_dump(mode="json"),
+        "config": config.model_dump(mode="json", exclude=None if config.randomise else {"randomise"}),
         "counts": {
             "scenes": summary.scenes,
             "images": summary.images,
@@ -664,6 +702,7 @@ __all__ = [
     "caption",
     "generate",
     "populate",
+    "populate_scaled",
     "questions",
     "relations",
     "scene_spec",
