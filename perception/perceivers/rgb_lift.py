@@ -17,7 +17,7 @@ plane it stands on):
    lands, which gives the height (``h = H (1 - (near + width) / far)``, ``H`` the camera's height above the
    plane), clipped to what objects measure.
 4. **Parts** of one object that the light named in two colours (their footprints' centres within half a
-   width) are one object: the larger part's.
+   width, or the smaller's pixel box half covered by the larger's) are one object: the larger part's.
 5. **Type** from the width, the height and the shape of the footprint (a wide low one is a bowl; tall and
    narrow, a cylinder; square, a block; round, a ball), **confidence** half what the colour alone would give:
    position and type are estimates, not measurements.
@@ -95,9 +95,10 @@ def detect_rgb(perceiver: ClassicalPerceiver, frame: Frame, plane: Plane) -> lis
 
 
 def _absorb_parts(objects: list[SceneObject]) -> list[SceneObject]:
-    """Drop a smaller detection whose footprint centre lies within a larger one's footprint: a part of the
-    same object that the light gave another colour name (a lit cap, a shaded side). Without depth, what a
-    bowl holds cannot be told from such a part and is absorbed too."""
+    """Drop a smaller detection whose footprint centre lies within a larger one's footprint, or whose pixel box
+    the larger one's covers by half or more: a part of the same object that the light gave another colour
+    name (a lit cap, a shaded side). Without depth, what a bowl holds (or an object half hidden behind
+    another) cannot be told from such a part and is absorbed too."""
     kept: list[SceneObject] = []
     for obj in sorted(objects, key=lambda o: -o.evidence[0].pixels):
         host = next(
@@ -105,12 +106,21 @@ def _absorb_parts(objects: list[SceneObject]) -> list[SceneObject]:
                 big
                 for big in kept
                 if math.dist(big.position[:2], obj.position[:2]) < 0.5 * max(big.extent[0], obj.extent[0])
+                or _box_cover(obj.evidence[0].box, big.evidence[0].box) >= 0.5
             ),
             None,
         )
         if host is None:
             kept.append(obj)
     return kept
+
+
+def _box_cover(small: tuple[int, int, int, int], big: tuple[int, int, int, int]) -> float:
+    """Share of pixel box ``small`` that pixel box ``big`` covers."""
+    w = min(small[2], big[2]) - max(small[0], big[0])
+    h = min(small[3], big[3]) - max(small[1], big[1])
+    area = max((small[2] - small[0]) * (small[3] - small[1]), 1)
+    return max(w, 0) * max(h, 0) / area
 
 
 def _ground(frame: Frame, pose: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
