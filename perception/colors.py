@@ -1,12 +1,13 @@
 """Perception's own colour vocabulary and a shading-tolerant colour classifier.
 
-The ten colour names are the words the rest of groundsight uses (``red orange yellow green blue purple
-pink brown white gray``). Each has a reference albedo (linear RGB in 0..1). A camera sees a surface of
-albedo ``a`` as roughly ``pixel = 255 * gain * s * a`` where ``gain`` is the exposure of the camera under
-the scene's light and ``s`` the shading of that surface (1 for a face turned to the light, down to about
-0.6 for faces turned away). The classifier therefore fits, for every reference, the best shading ``s``
-within ``[SHADING_MIN, SHADING_MAX]`` and picks the reference with the smallest residual. Bounding ``s``
-is what keeps white apart from gray and orange apart from brown: they differ in brightness, not in hue.
+The fourteen colour names are the words the rest of groundsight uses (``red orange yellow green blue purple
+pink brown white gray`` and, since issue 13, ``cyan magenta black beige``). Each has a reference albedo
+(linear RGB in 0..1). A camera sees a surface of albedo ``a`` as roughly ``pixel = 255 * gain * s * a`` where
+``gain`` is the exposure of the camera under the scene's light and ``s`` the shading of that surface (1 for a
+face turned to the light, down to about 0.6 for faces turned away). The classifier therefore fits, for every
+reference, the best shading ``s`` within ``[SHADING_MIN, SHADING_MAX]`` and picks the reference with the
+smallest residual. Bounding ``s`` is what keeps white apart from gray and orange apart from brown: they differ
+in brightness, not in hue.
 
 Other renderers, palettes and lights paint the same colour names otherwise (a paler red, a dimmer blue, a
 desaturated brown). Pixels are therefore named by **regions of CIELAB's LCh** (lightness, chroma, hue angle;
@@ -15,6 +16,8 @@ a hue (orange and brown, red and pink, white and gray), so pale, dark and satura
 get one name. A pixel that is a shade of a reference albedo (residual at most ``tight_residual``: every
 pixel of groundsight's own renders, and a host's calibrated paints, see ``agent.hosts.Appearance``) keeps
 that reference's name. The confidence of a name grows with the pixel's distance to its region's border.
+Names that differ in brightness only (white, gray, black; beige, brown) are given to whole objects by their lit
+face (:meth:`ColorClassifier.refine`), since an unknown exposure moves every pixel across those borders.
 
 Classification of whole images goes through a 64x64x64 lookup table built once, so it costs one table
 look-up per pixel.
