@@ -19,7 +19,7 @@ import copy
 import difflib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +38,7 @@ from groundsight.reasoning.logical_form import (
     Program,
     Put,
     RelationFilter,
+    Shift,
     Sort,
     Stack,
     Superlative,
@@ -211,8 +212,8 @@ class _PrunedEarley:
     absent from the sentence can never complete, nor can one that needs a nonterminal without such a live rule;
     leaving them out of the predictions leaves the parse forest from the root unchanged (every complete
     derivation uses live rules only) and creates a fraction of the items: about four times faster on the
-    paraphrase corpus. ``tests/reasoning/test_language.py`` checks it gives the full parser's tree on every
-    corpus instruction.
+    paraphrase corpus. ``tests/reasoning/test_paraphrase_corpus.py`` checks it gives the full parser's tree on
+    every corpus instruction.
     """
 
     def __init__(self, parser: Lark) -> None:
@@ -221,6 +222,9 @@ class _PrunedEarley:
         rules = self.earley.parser_conf.rules
         self.terminals = {rule: frozenset(s.name for s in rule.expansion if s.is_term) for rule in rules}
         self.needs = {rule: len({s for s in rule.expansion if not s.is_term}) for rule in rules}
+        self.kinds: dict[str, str] = {}
+        """word -> its terminal (filled as words are met)"""
+        self.by_terminals: dict[frozenset[str], _Predictions] = {}
         self.users: dict[NonTerminal, list[Rule]] = {}
         for rule in rules:
             for symbol in {s for s in rule.expansion if not s.is_term}:
@@ -246,12 +250,47 @@ class _PrunedEarley:
                         ready.append(user)
         return live
 
+    def predictions(self, present: frozenset[str]) -> _Predictions:
+        """The predictions for a sentence whose terminals are ``present`` (kept for the 256 latest sets: the
+        instructions of one template share them)."""
+        cached = self.by_terminals.pop(present, None)
+        if cached is None:
+            cached = _Predictions(self.earley.predictions, self.live(present))
+        self.by_terminals[present] = cached
+        while len(self.by_terminals) > 256:
+            self.by_terminals.pop(next(iter(self.by_terminals)))
+        return cached
+
+    def tokens(self, sentence: str) -> list[Token]:
+        """The sentence's tokens: each word lexed by the grammar's own lexer once, then looked up (a sentence is
+        words joined by single spaces, and the lexer matches each word as itself)."""
+        out, start = [], 0
+        for word in sentence.split(" "):
+            kind = self.kinds.get(word)
+            if kind is None:
+                (token,) = self.frontend._make_lexer_thread(word).lex(None)
+                kind = self.kinds.setdefault(word, token.type)
+            end = start + len(word)
+            out.append(Token(kind, word, start, 1, start + 1, 1, end + 1, end))
+            start = end + 1
+        return out
+
     def parse(self, sentence: str) -> Tree:
         """The forest of ``sentence``; raises lark's UnexpectedInput where it does not parse."""
-        present = frozenset(token.type for token in self.frontend._make_lexer_thread(sentence).lex(None))
+        tokens = self.tokens(sentence)
         earley = copy.copy(self.earley)  # a copy per parse: the shared parser keeps its full predictions
-        earley.predictions = _Predictions(self.earley.predictions, self.live(present))
-        return earley.parse(self.frontend._make_lexer_thread(sentence), "start")
+        earley.predictions = self.predictions(frozenset(t.type for t in tokens))
+        return earley.parse(_TokenStream(tokens), "start")
+
+
+class _TokenStream:
+    """The lexer interface lark's Earley parser reads tokens from, over tokens already made."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+
+    def lex(self, expects: object) -> Iterator[Token]:
+        return iter(self.tokens)
 
 
 def _keywords(grammar: str) -> set[str]:
@@ -397,8 +436,8 @@ _CONTRACTIONS: dict[str, str] = {
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     # verbs
-    **dict.fromkeys(("throw", "toss", "dump", "stick", "shove", "plop", "chuck"), ("put", "drop")),
-    **dict.fromkeys(("sweep", "nudge", "roll", "scoot", "drag"), ("push", "slide")),
+    **dict.fromkeys(("throw", "toss", "dump", "stick", "plop", "chuck"), ("put", "drop")),
+    **dict.fromkeys(("sweep", "roll", "scoot", "drag", "shove"), ("push", "slide")),
     **dict.fromkeys(("clear", "tidy", "clean", "organize", "organise", "arrange", "away"), ("put", "sort")),
     **dict.fromkeys(("elevate", "hoist"), ("lift",)),
     **dict.fromkeys(("deliver", "hands", "offer", "return"), ("give", "hand")),
@@ -465,14 +504,15 @@ _NOTES: dict[str, str] = {
     "do": "say what to do rather than what not to do",
     **dict.fromkeys(("this", "these", "those"), "I can't see where you point: name the object, e.g. 'the red block'"),
     **dict.fromkeys(
-        ("cm", "mm", "centimeters", "centimetres", "inches", "inch", "meters", "metres", "meter", "metre"),
-        "I move objects to other objects, not by a distance: e.g. 'push the block to the plate'",
+        ("meters", "metres", "meter", "metre", "feet", "foot"),
+        "I move objects by centimetres, e.g. 'push the block 10 cm to the left'",
     ),
     "me": "I measure from the robot: say 'closest to you'",
 }
 """Words for which the suggestion needs a reason."""
 
 _EXAMPLE = "put the red block in the bowl"
+_UNIT_METRES = {"centimetres": 0.01, "millimetres": 0.001, "inches": 0.0254}
 _LIFT_VERBS = frozenset({"pick up", "pick", "lift", "lift up", "grab", "grasp", "hold", "raise", "hold up"})
 """Fetch verbs that alone mean "pick it up and hold it" (take, get, fetch ... alone suggest bringing it)."""
 
@@ -817,11 +857,17 @@ class _Reader:
             )
         if kind == "push_direction":
             what = " and ".join(o.describe() for o in self.objects(tree.children[0]))
+            verb = self.sentence[tree.meta.start_pos :].split()[0]
+            way = self.sentence[tree.children[0].meta.end_pos : tree.meta.end_pos].strip()
+            way = "to the left" if way == "sideways" else way
             raise InstructionError(
-                f"I push objects to another object, not in a direction: say where, e.g. 'push {what} to the plate'",
-                word="push",
+                f"'{self.text(tree)}' does not say how far: e.g. '{verb} {what} 10 cm {way}', "
+                f"or where to: e.g. '{verb} {what} to the plate'",
+                word=verb,
                 construction=True,
             )
+        if kind == "shift":
+            return self.shift(tree)
         if kind == "put_away":
             what = " and ".join(o.describe() for o in self.objects(tree.children[0]))
             raise InstructionError(
@@ -839,6 +885,25 @@ class _Reader:
             self.antecedents = []
             return [self.stack(tree) if kind == "stack" else self.tower_chain(tree)]
         raise InstructionError(f"I can't follow the instruction: no command '{kind}'")  # pragma: no cover
+
+    def shift(self, tree: Tree) -> list[Command]:
+        """ "push the red block 10 cm to the left": one object, a direction and a distance."""
+        objects = self.objects(tree.children[0])
+        direction = next(c.data.removeprefix("shift_") for c in tree.children if c.data.startswith("shift_"))
+        distance_tree = next(c for c in tree.children if c.data == "distance")
+        number, unit = distance_tree.children
+        metres = _word_value(number) * _UNIT_METRES[unit.data]
+        if len(objects) > 1 or objects[0].plural:
+            raise InstructionError(
+                f"'{self.text(tree)}': I move one object at a time by a distance; say one, e.g. 'the red block'",
+                word=self.text(tree.children[0]).split()[-1],
+            )
+        if not 0.0 < metres <= 0.3:
+            raise InstructionError(
+                f"'{self.text(distance_tree)}': I move objects by 1 mm to 30 cm", word=self.text(distance_tree)
+            )
+        self._mention(objects)
+        return [Shift(object=objects[0], direction=direction, distance=round(metres, 4))]
 
     def _mention(self, objects: list[NounPhrase], *others: NounPhrase) -> None:
         """Remember the objects for a later "it"/"them" and every phrase for a later "the other one"."""

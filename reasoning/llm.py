@@ -49,7 +49,7 @@ from groundsight.perception.colors import COLOR_NAMES
 from groundsight.perception.objects import Percept
 from groundsight.perception.validation import error_line, one_line
 from groundsight.reasoning.language import InstructionError
-from groundsight.reasoning.logical_form import HandOver, Lift, Program, Put, Sort, Stack
+from groundsight.reasoning.logical_form import HandOver, Lift, Program, Put, Shift, Sort, Stack
 from groundsight.reasoning.reasoner import Relations, RulesReasoner
 from groundsight.reasoning.thought import CheckResult, Thought, ThoughtStep
 from groundsight.reasoning.verifier import Verifier
@@ -69,7 +69,7 @@ def binding_keys(program: Program) -> list[str]:
     for i, cmd in enumerate(program.steps, start=1):
         if isinstance(cmd, Put):
             keys += [f"step{i}.object", f"step{i}.target"]
-        elif isinstance(cmd, HandOver | Lift):
+        elif isinstance(cmd, HandOver | Lift | Shift):
             keys.append(f"step{i}.object")
         elif isinstance(cmd, Stack):
             keys += [f"step{i}.order{j}" for j in range(1, len(cmd.order) + 1)]
@@ -86,7 +86,8 @@ class LLMProposal(BaseModel):
     program: Program
     bindings: dict[str, list[str]] = Field(
         description="binding key -> ids of the perceived objects the phrase denotes: 'step1.object', "
-        "'step1.target' (put), 'step1.object' (handover), 'step1.order1'..'step1.orderN' (stack, bottom first), "
+        "'step1.target' (put), 'step1.object' (handover, lift, shift), "
+        "'step1.order1'..'step1.orderN' (stack, bottom first), "
         "'step1.objects', 'step1.containers' (sort); [] when nothing fits"
     )
     rationale: list[str] = Field(default_factory=list, description="the reasoning, in short sentences")
@@ -144,7 +145,8 @@ def system_prompt(nouns: Sequence[str]) -> str:
         "Answer with one JSON object only, no other text, following this JSON schema:\n"
         f"{schema}\n"
         "Binding keys: for command N (from 1) of program.steps, 'stepN.object' and 'stepN.target' (put), "
-        "'stepN.object' (handover), 'stepN.order1'..'stepN.orderK' (stack, bottom first), 'stepN.objects' and "
+        "'stepN.object' (handover, lift, shift), 'stepN.order1'..'stepN.orderK' (stack, bottom first), "
+        "'stepN.objects' and "
         "'stepN.containers' (sort). Give every key of your program, no other. Each value lists object ids from "
         "the scene: [] if nothing fits the phrase, every object that fits if the instruction does not say which.\n"
         f"Nouns: {', '.join(nouns)}. Colours: {', '.join(COLOR_NAMES)}. "

@@ -139,6 +139,31 @@ class HandOver(BaseModel):
     object: NounPhrase
 
 
+Direction = Literal["left", "right", "forward", "backward"]
+"""Which way a :class:`Shift` moves an object: left is +y, forward is away from the robot (+x)."""
+DIRECTIONS: dict[str, tuple[float, float]] = {
+    "left": (0.0, 1.0),
+    "right": (0.0, -1.0),
+    "forward": (1.0, 0.0),
+    "backward": (-1.0, 0.0),
+}
+"""Unit vector (x, y) of each direction, in the world frame."""
+
+
+class Shift(BaseModel):
+    """Move the object ``distance`` metres ``direction`` ("push the red block 10 cm to the left")."""
+
+    kind: Literal["shift"] = "shift"
+    object: NounPhrase
+    direction: Direction
+    distance: float = Field(gt=0.0, le=0.3, description="metres, at most 30 cm")
+
+    def offset(self) -> tuple[float, float]:
+        """The displacement (dx, dy) in metres."""
+        ux, uy = DIRECTIONS[self.direction]
+        return (ux * self.distance, uy * self.distance)
+
+
 class Lift(BaseModel):
     """Pick the object up and hold it ("lift the red block", "pick up the ball"): the program's last command."""
 
@@ -177,7 +202,7 @@ class Sort(BaseModel):
     key: Literal["color"] = "color"
 
 
-Command = Annotated[Put | HandOver | Lift | Stack | Sort, Field(discriminator="kind")]
+Command = Annotated[Put | HandOver | Lift | Shift | Stack | Sort, Field(discriminator="kind")]
 
 
 class Program(BaseModel):
@@ -202,6 +227,8 @@ def paraphrase(program: Program, phrase: Callable[[NounPhrase], str] = NounPhras
             parts.append(f"hand over {phrase(cmd.object)}")
         elif isinstance(cmd, Lift):
             parts.append(f"lift {phrase(cmd.object)}")
+        elif isinstance(cmd, Shift):
+            parts.append(f"move {phrase(cmd.object)} {cmd.direction} by {cmd.distance * 100:g} cm")
         elif isinstance(cmd, Stack):
             parts.append("stack " + ", then ".join(phrase(p) for p in cmd.order) + " (bottom up)")
         else:

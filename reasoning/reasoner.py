@@ -15,13 +15,24 @@ from collections.abc import Mapping, Sequence
 from groundsight.knowledge import KnowledgeBase
 from groundsight.perception.objects import Percept
 from groundsight.reasoning.language import InstructionError, Lexicon, parse
-from groundsight.reasoning.logical_form import HandOver, Lift, NounPhrase, Program, Put, Sort, Stack, paraphrase
+from groundsight.reasoning.logical_form import (
+    HandOver,
+    Lift,
+    NounPhrase,
+    Program,
+    Put,
+    Shift,
+    Sort,
+    Stack,
+    paraphrase,
+)
+from groundsight.reasoning.pddl import make_action
 from groundsight.reasoning.placement import PlanStep
 from groundsight.reasoning.predicates import Atom, atom
 from groundsight.reasoning.referents import Resolver, stacking_order
 from groundsight.reasoning.task_planner import Action, PlanningError, check_plan, initial_state, plan
 from groundsight.reasoning.thought import Binding, EvidenceRef, Thought, ThoughtStep
-from groundsight.reasoning.verifier import describe
+from groundsight.reasoning.verifier import REACH, describe
 
 Relations = Sequence[tuple[str, str, str]]
 
@@ -137,8 +148,11 @@ class RulesReasoner:
         thought = thought.model_copy(update={"plan": [], "plan_error": None, "plan_problems": []})
         try:
             for stage in thought.goal:
-                done = [*done, *stage]
-                stage_plan = plan(state, done, kinds)
+                if any(a.predicate == "displaced" for a in stage):
+                    stage_plan = _shift_plan(state, stage)  # a pick and a place on the table where it should go
+                else:
+                    done = [*done, *stage]
+                    stage_plan = plan(state, done, kinds)
                 for action in stage_plan:
                     state = state.difference(action.delete).union(action.add)
                 actions.extend(stage_plan)
@@ -177,6 +191,18 @@ class RulesReasoner:
             facts.extend(self.kb.graspable(percept.by_id(a.args[0]).type).facts)
         facts = list(dict.fromkeys(facts))
         return ThoughtStep(kind="knowledge", text=f"The knowledge graph says: {'; '.join(facts)}.", facts=facts)
+
+
+def _shift_plan(state: frozenset[Atom], stage: Sequence[Atom]) -> list[Action]:
+    """The plan of a shift ("push the red block 10 cm to the left"): pick the object, place it on the table (the
+    agent releases it at its old place plus the offset, see ``agent.loop.graph``); no search needed."""
+    actions: list[Action] = []
+    for a in stage:
+        for skill, relation in (("pick", None), ("place", "table")):
+            action = make_action(state, skill, a.args[0], relation)
+            state = state.difference(action.delete).union(action.add)
+            actions.append(action)
+    return actions
 
 
 class _NoGoal(ValueError):
@@ -233,7 +259,7 @@ class _Grounding:
         )
         return binding.chosen
 
-    def command(self, i: int, cmd: Put | HandOver | Lift | Stack | Sort) -> list[Atom]:
+    def command(self, i: int, cmd: Put | HandOver | Lift | Shift | Stack | Sort) -> list[Atom]:
         key = f"step{i}"
         if isinstance(cmd, Put):
             targets = self.bind(f"{key}.target", "target", cmd.target)
@@ -246,6 +272,8 @@ class _Grounding:
             if len(objects) > 1:
                 raise _NoGoal(f"I can hand over one object at a time, and '{cmd.object.describe()}' is {len(objects)}")
             return [atom("handed_over", o) for o in objects]
+        if isinstance(cmd, Shift):
+            return self._shift(key, cmd)
         if isinstance(cmd, Lift):
             objects = self.bind(f"{key}.object", "object", cmd.object)
             if len(objects) > 1:
@@ -254,6 +282,21 @@ class _Grounding:
         if isinstance(cmd, Stack):
             return self._stack(key, cmd)
         return self._sort(key, cmd)
+
+    def _shift(self, key: str, cmd: Shift) -> list[Atom]:
+        """``displaced(o)``: the object ends ``cmd.offset()`` from where it is, within the arm's reach."""
+        objects = self.bind(f"{key}.object", "object", cmd.object)
+        if len(objects) > 1:
+            raise _NoGoal(f"I move one object at a time by a distance, and '{cmd.object.describe()}' is {len(objects)}")
+        for oid in objects:
+            (x, y, _), (dx, dy) = self.percept.by_id(oid).position, cmd.offset()
+            reach = (x + dx) ** 2 + (y + dy) ** 2
+            if not REACH[0] ** 2 <= reach <= REACH[1] ** 2:
+                raise _NoGoal(
+                    f"{cmd.distance * 100:g} cm {cmd.direction} of where it is, {describe(oid, self.percept)} would be "
+                    f"{reach**0.5:.2f} m from the robot base; the arm reaches {REACH[0]:.2f}-{REACH[1]:.2f} m"
+                )
+        return [atom("displaced", o) for o in objects]
 
     def _stack(self, key: str, cmd: Stack) -> list[Atom]:
         """The tower's ``on`` atoms, bottom up. Each level is one object; an ``all`` level ("stack the blocks")

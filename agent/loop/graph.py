@@ -21,6 +21,7 @@ transitions of :data:`EDGES` (drawn in ``docs/graph.mmd`` by ``get_graph().draw_
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, get_args, get_type_hints
@@ -39,6 +40,7 @@ from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import Perceiver
 from groundsight.perception.relations import RELATIONS
 from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.reasoning.logical_form import Shift
 from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, still_to_place
 from groundsight.reasoning.predicates import Atom, atom
 from groundsight.reasoning.referents import describe, resolve_answer
@@ -459,6 +461,9 @@ class LoopNodes:
         elif step.skill == "place":
             coming = still_to_place(state.thought.plan, state.plan_index)
             point = release_point_for(step, obj, state.percept.objects, coming)
+            offset = _shift_offset(state.thought, step)
+            if offset is not None:  # "push the red block 10 cm to the left": where it was, plus the offset
+                point = (obj.position[0] + offset[0], obj.position[1] + offset[1], 0.0)
             expected[step.object] = (point[0], point[1])
             result = self.rt.robot.place(point)
             done = {"placed": [step.object, step.relation, step.target, [float(v) for v in point]]}
@@ -535,7 +540,8 @@ class LoopNodes:
     def _after_last_step(self, state: AgentState, checks: list[CheckResult], update: dict[str, Any]) -> dict[str, Any]:
         """The plan is done: succeed when every goal atom is observed, else look again or retry."""
         assert state.thought is not None and state.percept is not None
-        final = _goal_observed(state.thought, update.get("percept", state.percept), self.rt.robot.holding)
+        placed = placed_by_agent(state.actions)
+        final = _goal_observed(state.thought, update.get("percept", state.percept), self.rt.robot.holding, placed)
         checks.append(final)
         done = state.plan_index + 1
         if not final.passed and self._doubt(state, update):
@@ -586,11 +592,33 @@ def build_graph(rt: Runtime) -> StateGraph:
     return graph
 
 
-def _goal_observed(thought: Thought, percept: Percept, holding: bool) -> CheckResult:
-    """After the last step: does every goal atom hold in what the camera (and the gripper) now report?"""
+def _shift_offset(thought: Thought, step: PlanStep) -> tuple[float, float] | None:
+    """The offset of the shift command whose object this table placement moves (None for any other step)."""
+    if step.relation != "table" or thought.program is None:
+        return None
+    for i, cmd in enumerate(thought.program.steps, start=1):
+        binding = thought.binding(f"step{i}.object")
+        if isinstance(cmd, Shift) and binding is not None and step.object in binding.chosen:
+            return cmd.offset()
+    return None
+
+
+SHIFT_TOLERANCE = 0.025
+"""How far (m) a shifted object may be seen from the point it was released at."""
+
+
+def _goal_observed(
+    thought: Thought, percept: Percept, holding: bool, placed: Mapping[str, Placed] | None = None
+) -> CheckResult:
+    """After the last step: does every goal atom hold in what the camera (and the gripper) now report? A shifted
+    object must be seen where the agent released it (its old place plus the offset)."""
     missing = []
     for a in thought.goal_atoms:
-        if a.predicate in ("handed_over", "holding"):  # the gripper says it holds the object
+        if a.predicate == "displaced":
+            point = (placed or {}).get(a.args[0], (None, None, None))[2]
+            seen = percept.by_id(a.args[0]).position if a.args[0] in percept.ids else None
+            ok = point is not None and seen is not None and math.dist(seen[:2], point[:2]) <= SHIFT_TOLERANCE
+        elif a.predicate in ("handed_over", "holding"):  # the gripper says it holds the object
             ok = holding
         else:
             ok = all(i in percept.ids for i in a.args) and RELATIONS[a.predicate](*(percept.by_id(i) for i in a.args))

@@ -18,6 +18,8 @@ ON_TABLE_HEIGHT = 0.01
 nor on another object."""
 UNCHANGED_TOLERANCE = 0.01
 """An object is unchanged when its base moved at most this far (m)."""
+DISPLACED_TOLERANCE = 0.03
+"""A displaced object's base may end this far (m) from its start plus the asked offset."""
 LIFTED_HEIGHT = 0.05
 """An object is lifted when the bottom of its box is at least this high (m) above the table and it rests on
 nothing (held in the air)."""
@@ -40,6 +42,8 @@ def goal_holds(goal: Mapping[str, Any], truth: Mapping[str, ObjectTruth], initia
         return all(_on_table(truth[o], truth) for o in value)
     if key == "handed_over":
         return all(in_handover_zone(truth[o].position) for o in value)
+    if key == "displaced":
+        return all(_displaced(initial[o], truth[o], offset) for o, offset in value.items())
     if key == "lifted":
         return all(_lifted(truth[o], truth) for o in value)
     if key == "unchanged":
@@ -53,6 +57,15 @@ def _on_table(obj: ObjectTruth, truth: Mapping[str, ObjectTruth]) -> bool:
     return low and not any(
         RELATIONS["inside"](obj, other) or RELATIONS["on"](obj, other) for other in truth.values() if other.id != obj.id
     )
+
+
+def _displaced(before: ObjectTruth, after: ObjectTruth, offset: Any) -> bool:
+    """The base moved by ``offset`` (dx, dy) within DISPLACED_TOLERANCE, and is back down on the table."""
+    dx, dy = offset
+    x, y = before.base_position[0] + dx, before.base_position[1] + dy
+    down = after.position[2] - after.extent[2] / 2 <= ON_TABLE_HEIGHT
+    off = ((after.base_position[0] - x) ** 2 + (after.base_position[1] - y) ** 2) ** 0.5
+    return down and off <= DISPLACED_TOLERANCE
 
 
 def _lifted(obj: ObjectTruth, truth: Mapping[str, ObjectTruth]) -> bool:

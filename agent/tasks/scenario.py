@@ -29,8 +29,10 @@ from groundsight.sim.world import TABLE_CENTRE, TABLE_HALF_EXTENTS
 
 PAIR_PREDICATES = ("inside", "on", "left_of", "right_of", "in_front_of", "behind", "near")
 LIST_PREDICATES = ("stacked", "on_table", "unchanged", "handed_over", "lifted")
+MAP_PREDICATES = ("displaced",)
+"""``displaced: {red_block: [dx, dy]}``: each object's base moved by about (dx, dy) metres."""
 COMBINATORS = ("all", "any", "not")
-PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + COMBINATORS
+PREDICATES = PAIR_PREDICATES + LIST_PREDICATES + MAP_PREDICATES + COMBINATORS
 MAX_OBJECTS = 24
 """Most objects a scene may hold (more do not fit on the table with room to grasp)."""
 PLACEMENT_CHECK_SEEDS = 3
@@ -171,6 +173,18 @@ class _FieldProblem(ValueError):
         self.field, self.problem = field, problem
 
 
+def _check_displaced(value: Any, here: str, ids: set[str]) -> None:
+    """``{object id: [dx, dy]}`` in metres, at least one object."""
+    if not isinstance(value, dict) or not value:
+        raise _FieldProblem(here, "must map object ids to [dx, dy] in metres")
+    for oid, offset in value.items():
+        if oid not in ids:
+            raise _FieldProblem(f"{here}.{oid}", f"unknown object id {oid!r} (known: {', '.join(sorted(ids))})")
+        numbers = isinstance(offset, list) and all(isinstance(v, int | float) for v in offset)
+        if not numbers or len(offset) != 2:
+            raise _FieldProblem(f"{here}.{oid}", f"must be [dx, dy] in metres, got {clip(offset)}")
+
+
 def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
     """Validate a goal expression recursively; raise with the exact field path."""
     if not isinstance(goal, dict) or len(goal) != 1:
@@ -181,6 +195,9 @@ def _check_goal(goal: Any, where: str, ids: set[str]) -> None:
         raise _FieldProblem(here, f"unknown predicate {key!r} (known: {', '.join(PREDICATES)})")
     if key == "not":
         _check_goal(value, here, ids)
+        return
+    if key in MAP_PREDICATES:
+        _check_displaced(value, here, ids)
         return
     if not isinstance(value, list) or not value:
         raise _FieldProblem(here, "must be a non-empty list")

@@ -313,3 +313,15 @@ def test_lift_plans_a_pick_and_holds_the_object(kb) -> None:
     assert [a.text for a in thought.goal_atoms] == ["holding(red_block)"]
     _, _, failed = _decide(kb, "pick up the blue bowl", p)
     assert failed is not None and failed.on_fail == "refuse"  # a bowl is not graspable by this robot
+
+
+def test_a_shift_plans_pick_and_place_on_the_table_and_refuses_out_of_reach(kb) -> None:
+    p = _percept(
+        make_object("red_block", "block", "red", 0.6, 0.0), make_object("blue_bowl", "bowl", "blue", 0.6, -0.2)
+    )
+    thought, _, failed = _decide(kb, "Push the red block 10 cm to the left.", p)
+    assert failed is None, failed
+    assert _plan(thought) == ["pick(red_block)", "place(red_block, table)"]
+    assert [a.text for a in thought.goal_atoms] == ["displaced(red_block)"]
+    _, _, failed = _decide(kb, "move the red block forward 30 cm", p)
+    assert failed.name == "goal_defined" and "the arm reaches" in failed.reason and "red_block" not in failed.reason

@@ -183,3 +183,41 @@ def test_lift_picks_and_holds_the_object_above_the_table(tmp_path: Path, instruc
     path.write_text(wrong)
     summary = run_episode(load_scenario(path), RunConfig(seed=2, perception=perception), tmp_path / "wrong")
     assert summary.status == "succeeded" and summary.goal_satisfied is False  # truth: the blue block stays down
+
+
+SHIFT = """\
+name: shift-red-block
+instruction: {instruction}
+scene:
+  objects:
+    - {{type: block, color: red, position: [0.5, -0.05]}}
+    - {{type: block, color: blue, position: [0.42, -0.2]}}
+    - {{type: bowl, color: green, position: [0.6, 0.2]}}
+goal:
+  displaced: {{red_block: {offset}}}
+expect: success
+max_steps: 20
+"""
+
+
+@pytest.mark.parametrize(
+    ("instruction", "offset", "perception"),
+    [
+        ("Push the red block 10 cm to the left.", [0.0, 0.10], "classical"),
+        ("move the red cube forward by 8 cm", [0.08, 0.0], "oracle"),
+    ],
+)
+def test_a_shift_moves_the_object_by_the_distance_on_truth(
+    tmp_path: Path, instruction: str, offset: list[float], perception: str
+) -> None:
+    path = tmp_path / "shift.yaml"
+    path.write_text(SHIFT.format(instruction=instruction, offset=offset))
+    summary = run_episode(load_scenario(path), RunConfig(seed=1, perception=perception), tmp_path / "run")
+    assert summary.status == "succeeded" and summary.goal_satisfied is True, summary.reason
+    assert summary.moved == ["red_block"]
+    reason = next(r for r in _trace(tmp_path / "run") if r["node"] == "reason")
+    assert [s["skill"] for s in reason["thought"]["plan"]] == ["pick", "place"]
+    opposite = [-v for v in offset]
+    path.write_text(SHIFT.format(instruction=instruction, offset=opposite))
+    summary = run_episode(load_scenario(path), RunConfig(seed=1, perception=perception), tmp_path / "wrong")
+    assert summary.status == "succeeded" and summary.goal_satisfied is False  # truth: it went the other way

@@ -126,6 +126,23 @@ def lifting() -> None:
         add("lifting", source, text, expect)
 
 
+def shifting() -> None:
+    """CALVIN's "push the {colour} block to the left" with how far, and how people say move it by a distance."""
+    for source, text, expect in [
+        ("calvin", "push the red block left by 10 cm", "move the red block left by 10 cm"),
+        ("calvin", "push the red block 10 cm to the left", "move the red block left by 10 cm"),
+        ("calvin", "Slide the blue cube 5 cm to the right.", "move the blue block right by 5 cm"),
+        ("people", "nudge the green ball forward by 3 cm", "move the green ball forward by 3 cm"),
+        ("people", "move the yellow block back 4 cm", "move the yellow block backward by 4 cm"),
+        ("people", "Move the pink cylinder left by 2 inches.", "move the pink cylinder left by 5.08 cm"),
+        ("people", "shift the red block 15 mm to the right", "move the red block right by 1.5 cm"),
+        ("people", "please push the orange block away from you by 6 cm", "move the orange block forward by 6 cm"),
+        ("people", "move the white can 10 centimetres towards the robot", "move the white cylinder backward by 10 cm"),
+        ("people", "Could you slide the purple sphere to the left by 7 cm?", "move the purple ball left by 7 cm"),
+    ]:
+        add("shifting", source, text, expect)
+
+
 def handover() -> None:
     templates = [
         "give me {o}",
@@ -491,7 +508,9 @@ def refusals() -> None:
         ("people", "Clear the table.", "I can't do that as one task"),
         ("people", "tidy up the blocks", "I don't know the word 'tidy'"),
         ("people", "Please put away the red block.", "'put away' does not say where"),
-        ("calvin", "push the red block left by 10 cm", "not by a distance"),
+        ("people", "move the red block 2 metres to the left", "I move objects by centimetres"),
+        ("people", "push the red block 50 cm to the right", "I move objects by 1 mm to 30 cm"),
+        ("people", "push the blocks 5 cm to the left", "I move one object at a time by a distance"),
         ("calvin", "Sweep the block into the tray.", "did you mean 'push'"),
         ("people", "put the red block under the bowl", "put Y on X"),
         ("people", "put the block between the bowls", "I don't know the word 'between'"),
@@ -515,9 +534,9 @@ def refusals() -> None:
         ("people", "put some of the blocks in the tray", "say how many"),
         ("people", "put the red and blue block in the bowl", "the red"),
         ("people", "put the block to the bowl on the plate", "needs 'nearest' or 'farthest'"),
-        ("calvin", "push the red block to the left", "not in a direction"),
-        ("calvin", "push the blue block forward", "not in a direction"),
-        ("calvin", "slide the block towards the right", "not in a direction"),
+        ("calvin", "push the red block to the left", "does not say how far"),
+        ("calvin", "push the blue block forward", "'push the blue block 10 cm forward'"),
+        ("calvin", "slide the block towards the right", "does not say how far"),
         ("people", "put this block in the bowl", "This works: 'put the block in the bowl'"),
         ("people", "put these blocks in the tray", "I can't see where you point"),
         ("people", "I'd like the red block lifted", "I don't know the word 'lifted'"),
@@ -530,6 +549,7 @@ def main() -> None:
     for family in (
         pick_place,
         lifting,
+        shifting,
         handover,
         politeness_and_case,
         referring,
