@@ -77,7 +77,8 @@ def fit_plane(
     max_offset: float = 0.10,
     max_tilt_deg: float = 20.0,
     inlier: float = 0.004,
-    iterations: int = 128,
+    iterations: int = 96,
+    score_points: int = 2000,
     min_points: int = 200,
     min_share: float = 0.15,
     seed: int = 0,
@@ -85,7 +86,9 @@ def fit_plane(
     """The support plane of Nx3 world ``points`` near ``prior``, and how it was found.
 
     Returns ``(plane, "fitted: ...")`` or ``(prior, "prior: <why>")`` when no plane near the prior holds at
-    least ``min_points`` and ``min_share`` of the points near the prior. Deterministic for given points.
+    least ``min_points`` and ``min_share`` of the points near the prior. Candidates are scored on at most
+    ``score_points`` of the points (drawn with the seed); the refit and the support count use all of them.
+    Deterministic for given points.
     """
     pts = points[np.isfinite(points).all(axis=1)]
     near = pts[np.abs(prior.height(pts)) < max_offset]
@@ -103,7 +106,8 @@ def fit_plane(
         return prior, "prior: no plane within the tilt limit"
     normals, anchors = normals[ok], trio[ok, 0]
     offsets = -np.einsum("ij,ij->i", normals, anchors)
-    counts = (np.abs(near @ normals.T + offsets) < inlier).sum(axis=0)
+    sample = near if len(near) <= score_points else near[rng.choice(len(near), score_points, replace=False)]
+    counts = (np.abs(sample @ normals.T + offsets) < inlier).sum(axis=0)
     best = int(np.argmax(counts))
     inliers = near[np.abs(near @ normals[best] + offsets[best]) < inlier]
     plane = _refine(inliers, prior) if len(inliers) >= 3 else prior
