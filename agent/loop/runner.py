@@ -7,6 +7,7 @@ import logging
 import sqlite3
 import time
 import traceback
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,19 +67,36 @@ def _digital_twin(seed: int) -> Any:
     return DigitalTwin(seed=seed)
 
 
-def _checkpoint_types() -> list[tuple[str, str]]:
-    """(module, class) of every pydantic type inside the agent state, for the checkpoint serializer."""
-    from groundsight.agent.loop.state import ActionRecord
-    from groundsight.perception.objects import Evidence, Percept, SceneObject
-    from groundsight.reasoning import logical_form as lf
-    from groundsight.reasoning.placement import PlanStep
-    from groundsight.reasoning.predicates import Atom
-    from groundsight.reasoning.thought import Binding, CheckResult, EvidenceRef, Thought, ThoughtStep
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic model classes named anywhere inside a type annotation (unions, lists, Annotated...)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
 
-    types = (AgentState, ActionRecord, Percept, SceneObject, Evidence, Thought, ThoughtStep, CheckResult)
-    types += (EvidenceRef, Binding, PlanStep, Atom, lf.Program, lf.Put, lf.HandOver, lf.Stack, lf.Sort)
-    types += (lf.NounPhrase, lf.Superlative, lf.RelationFilter)
-    return [(t.__module__, t.__name__) for t in types]
+
+def _all_subclasses(model: type[BaseModel]) -> list[type[BaseModel]]:
+    return [model] + [sub for child in model.__subclasses__() for sub in _all_subclasses(child)]
+
+
+def _checkpoint_types() -> list[tuple[str, str]]:
+    """(module, class) of every pydantic type the agent state can hold, for the checkpoint serializer.
+
+    Walks the state's field annotations and every subclass of each model found (a perceiver's own ``Percept``
+    subclass, a new command of the logical form), so a type added later cannot be silently blocked.
+    """
+    import groundsight.perception.perceivers.classical  # noqa: F401  (defines ClassicalPercept)
+
+    seen: dict[type[BaseModel], None] = {}
+    todo: list[type[BaseModel]] = [AgentState]
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen[model] = None
+        todo.extend(sub for sub in _all_subclasses(model) if sub not in seen)
+        for field in model.model_fields.values():
+            todo.extend(_models_in(field.annotation))
+    return [(t.__module__, t.__name__) for t in seen]
 
 
 def open_checkpointer(path: Path) -> SqliteSaver:
