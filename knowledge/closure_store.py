@@ -1,38 +1,27 @@
 """The OWL-RL closure of an ontology kept on disk, so that a new process (a CLI run, an eval worker) reads it
 instead of running the reasoner again (about 0.6 s for the base ontology; reading it back takes milliseconds).
 
-A closure is stored as JSON (never pickle: reading it runs no code) under ``$GROUNDSIGHT_CACHE`` (default
-``$XDG_CACHE_HOME/groundsight`` or ``~/.cache/groundsight``), named by a hash of the asserted triples and the
-versions of rdflib and owlrl, so a changed file or library is a different name. Ontologies with blank nodes are
-not stored (their labels differ from one parse to the next). A missing, unreadable or damaged file is computed
-afresh; a cache folder that cannot be written is left alone. ``GROUNDSIGHT_CACHE=off`` turns the store off.
+A closure is stored as JSON (never pickle: reading it runs no code) in :mod:`groundsight.cache`'s folder,
+named by a hash of the asserted triples and the versions of rdflib and owlrl, so a changed file or library is a
+different name. Ontologies with blank nodes are not stored (their labels differ from one parse to the next). A
+missing, unreadable or damaged file is computed afresh; a cache folder that cannot be written is left alone.
+``GROUNDSIGHT_CACHE=off`` turns the store off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 
+from groundsight.cache import cache_dir, write_atomically
+
 FORMAT = 1
 """Bumped when the stored form or what the closure contains changes."""
-
-
-def cache_dir() -> Path | None:
-    """Where closures are stored, or None when the store is off."""
-    chosen = os.environ.get("GROUNDSIGHT_CACHE")
-    if chosen == "off":
-        return None
-    if chosen:
-        return Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "groundsight"
 
 
 def _term(node: Any) -> list[Any] | None:
@@ -81,15 +70,8 @@ class ClosureStore:
         rows = _rows(closure)
         if rows is None:
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self.path.parent, suffix=".tmp", delete=False, encoding="utf-8"
-            ) as out:
-                json.dump(rows, out)
-            os.replace(out.name, self.path)
-        except OSError:
-            return
+        text = json.dumps(rows).encode("utf-8")
+        write_atomically(self.path, lambda out: out.write(text))
 
 
 def closure_store(asserted: Iterable[tuple[Any, Any, Any]]) -> ClosureStore | None:

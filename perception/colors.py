@@ -25,9 +25,13 @@ look-up per pixel.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+
+from groundsight.cache import cache_dir, write_atomically
 
 COLOR_NAMES: tuple[str, ...] = (
     "red",
@@ -297,6 +301,19 @@ def name_by_region(lch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return n.labels, n.margin
 
 
+def _read_lut(path: Path) -> np.ndarray | None:
+    """A cached lookup table, or None when it is missing or not a table of labels."""
+    try:
+        lut = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        return None
+    if lut.shape != (1 << (3 * _LUT_BITS),) or lut.dtype != np.uint8:
+        return None
+    if not np.all((lut < len(COLOR_NAMES)) | (lut == UNKNOWN)):
+        return None
+    return lut
+
+
 class ColorClassifier:
     """Colour naming by LCh regions, with the reference albedos (bounded shading factor) taking precedence
     for pixels that are a shade of one of them.
@@ -382,14 +399,35 @@ class ColorClassifier:
 
     @property
     def lut(self) -> np.ndarray:
-        """Lookup table: label of every RGB colour quantised to 6 bits a channel (flat, 2**18 entries)."""
+        """Lookup table: label of every RGB colour quantised to 6 bits a channel (flat, 2**18 entries).
+
+        Built once per classifier; the default classifier's table is also kept in :mod:`groundsight.cache`
+        (named by a hash of this module's source and the classifier's settings), so a new process skips the
+        half second of building it.
+        """
         if self._lut is None:
-            q = np.arange(1 << _LUT_BITS, dtype=np.float64) * (1 << (8 - _LUT_BITS)) + (1 << (7 - _LUT_BITS))
-            grid = np.stack(np.meshgrid(q, q, q, indexing="ij"), axis=-1).reshape(-1, 3)
-            self._lut = np.concatenate([self.classify_pixels(chunk) for chunk in np.array_split(grid, 16)]).astype(
-                np.uint8
-            )
+            stored = self._lut_path()
+            self._lut = _read_lut(stored) if stored is not None else None
+            if self._lut is None:
+                self._lut = self._build_lut()
+                if stored is not None:
+                    lut = self._lut
+                    write_atomically(stored, lambda out: np.save(out, lut, allow_pickle=False))
         return self._lut
+
+    def _build_lut(self) -> np.ndarray:
+        q = np.arange(1 << _LUT_BITS, dtype=np.float64) * (1 << (8 - _LUT_BITS)) + (1 << (7 - _LUT_BITS))
+        grid = np.stack(np.meshgrid(q, q, q, indexing="ij"), axis=-1).reshape(-1, 3)
+        return np.concatenate([self.classify_pixels(chunk) for chunk in np.array_split(grid, 16)]).astype(np.uint8)
+
+    def _lut_path(self) -> Path | None:
+        """Where this classifier's table is cached; None for a subclass (it may name pixels its own way)."""
+        folder = cache_dir()
+        if folder is None or type(self) is not ColorClassifier:
+            return None
+        settings = repr((self.gain, self.shading, self.max_residual, self.tight_residual, np.__version__))
+        digest = hashlib.sha256(Path(__file__).read_bytes() + settings.encode()).hexdigest()[:32]
+        return folder / f"colour-lut-{digest}.npy"
 
     def classify_image(self, rgb: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """HxW uint8 labels of an HxWx3 uint8 image; pixels outside ``mask`` are :data:`UNKNOWN`."""
