@@ -39,7 +39,7 @@ from groundsight.perception.identity import carry_ids
 from groundsight.perception.objects import Evidence, Percept, SceneObject
 from groundsight.perception.perceivers.base import Perceiver
 from groundsight.perception.relations import RELATIONS
-from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.perception.scene_graph import scene_relations
 from groundsight.reasoning.logical_form import Shift
 from groundsight.reasoning.placement import PlanStep, grasp_of, release_point_for, still_to_place
 from groundsight.reasoning.predicates import Atom, atom
@@ -194,7 +194,7 @@ class Runtime:
 
     def scene(self, percept: Percept) -> list[tuple[str, str, str]]:
         """Build ``percept``'s scene graph, put it into the knowledge base and return its relation triples."""
-        relations = relation_triples(build_scene_graph(percept.objects))
+        relations = scene_relations(percept.objects)
         self.kb.set_scene(percept.objects, relations)
         return relations
 

@@ -37,7 +37,7 @@ from groundsight.perception.frame import CameraError, CameraSource, Frame
 from groundsight.perception.objects import Percept
 from groundsight.perception.perceivers import PERCEIVERS, make_perceiver
 from groundsight.perception.perceivers.base import Perceiver, PerceptionError
-from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.perception.scene_graph import scene_relations
 from groundsight.perception.sources import EndOfStream
 from groundsight.perception.tracking import Tracker, TrackerConfig
 from groundsight.reasoning.reasoner import RulesReasoner
@@ -171,7 +171,7 @@ def _perceive_frame(
         if tracker is not None:
             tracker.update(percept)
             percept = tracker.percept()
-        relations = relation_triples(build_scene_graph(percept.objects))
+        relations = scene_relations(percept.objects)
     except PerceptionError as exc:
         error = str(exc)
         if error not in tally.errors_seen:

@@ -473,7 +473,7 @@ def scene_context(
 
     from groundsight.agent.tasks.sim_bridge import SimTruthSource, build_world
     from groundsight.perception.perceivers import make_perceiver
-    from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+    from groundsight.perception.scene_graph import scene_relations
 
     world = build_world(scenario, np.random.default_rng(seed))
     try:
@@ -482,7 +482,7 @@ def scene_context(
         percept = perceiver.perceive(frames)
     finally:
         world.close()
-    relations = relation_triples(build_scene_graph(percept.objects))
+    relations = scene_relations(percept.objects)
     kb = KnowledgeBase(kg_files)
     kb.set_scene(percept.objects, relations)
     return ToolContext(percept, relations, kb, None, frames)

@@ -29,7 +29,7 @@ from groundsight.perception.perceivers import (
     TruthSource,
     make_perceiver,
 )
-from groundsight.perception.scene_graph import build_scene_graph, relation_triples
+from groundsight.perception.scene_graph import build_scene_graph, relation_triples, scene_relations
 from groundsight.sim.bodies import COLORS, OBJECT_TYPES, ObjectSpec, dimensions, height
 from groundsight.sim.camera import CameraConfig, CameraJitter
 from groundsight.sim.truth import ObjectTruth
@@ -309,6 +309,7 @@ def test_scene_graph_on_the_percept(world: World, classical: ClassicalPerceiver)
     )
     percept = classical.perceive([world.cameras[0].read()])
     triples = set(relation_triples(build_scene_graph(percept.objects)))
+    assert scene_relations(percept.objects) == sorted(triples)
     assert {
         ("yellow_block", "inside", "blue_bowl"),
         ("orange_block", "inside", "gray_tray"),
