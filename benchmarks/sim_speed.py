@@ -468,19 +468,13 @@ def time_skills(world: World, calls: Sequence[tuple[str, Callable[[], object]]])
 
 def bench_skills(seeds: Sequence[int]) -> Section:
     """Pick, place (into / onto each target kind) and home on ``benchmarks.skills_success``'s scenes."""
-    from benchmarks.skills_success import scene, support_height
+    from benchmarks.skills_success import support_height, trial_world
     from groundsight.sim.skills import Skills
 
     times: dict[str, list[SkillTimes]] = defaultdict(list)
     for kind in SKILL_KINDS:
         for seed in seeds:
-            _, specs = scene(kind, seed)
-            with World() as world:
-                for spec in specs:
-                    world.add_object(spec)
-                world.settle()
-                truth = world.truth_by_id()
-                block, target = truth["block"], truth["target"]
+            with trial_world(kind, seed) as (_, world, block, target):
                 skills = Skills(world)
                 above = (target.position[0], target.position[1], support_height(target))
                 calls = [

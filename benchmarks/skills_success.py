@@ -19,6 +19,8 @@ import logging
 import math
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,15 +103,21 @@ def scene(kind: str, seed: int) -> tuple[np.random.Generator, list[ObjectSpec]]:
     raise PlacementError(f"no scene for {kind} seed {seed}")
 
 
-def run_trial(kind: str, seed: int, noise: float) -> Trial:
-    """One pick-and-place of a random block into/onto a random ``kind`` target."""
+@contextmanager
+def trial_world(kind: str, seed: int) -> Iterator[tuple[np.random.Generator, World, ObjectTruth, ObjectTruth]]:
+    """The settled world of trial ``seed`` for ``kind``: its rng, the world, the block's and the target's truth."""
     rng, specs = scene(kind, seed)
     with World() as world:
         for spec in specs:
             world.add_object(spec)
         world.settle()
         truth = world.truth_by_id()
-        block, target = truth["block"], truth["target"]
+        yield rng, world, truth["block"], truth["target"]
+
+
+def run_trial(kind: str, seed: int, noise: float) -> Trial:
+    """One pick-and-place of a random block into/onto a random ``kind`` target."""
+    with trial_world(kind, seed) as (rng, world, block, target):
         skills = Skills(world)
 
         def jitter(v: tuple[float, float, float]) -> tuple[float, float, float]:
