@@ -471,12 +471,7 @@ class KnowledgeBase:
         mapping id -> type word. Raises :class:`KnowledgeError` for an unknown type or a relation naming an
         unknown object.
         """
-        data = Graph()
-        data.bind("gs", GS)
-        data.bind("scene", SCENE)
-        for triple in sorted(self._state_triples(objects, relations)):
-            data.add(triple)
-        return data
+        return _data_graph(self._state_triples(objects, relations))
 
     def _state_triples(
         self, objects: Sequence[TypedObject] | Mapping[str, str], relations: Iterable[tuple[str, str, str]]
@@ -553,13 +548,8 @@ class KnowledgeBase:
         """The state's violations as pyshacl finds them."""
         from pyshacl import validate  # imported here: pyshacl is slow to import and only needed for this
 
-        data = Graph()
-        data.bind("gs", GS)
-        data.bind("scene", SCENE)
-        for triple in sorted(triples):
-            data.add(triple)
         conforms, report, _ = validate(
-            data,
+            _data_graph(triples),
             shacl_graph=self.shapes,
             ont_graph=self.ontology,
             inference="none",
@@ -654,6 +644,16 @@ def _closed(asserted: Graph) -> _Closure:
             del _CLOSURES[next(iter(_CLOSURES))]
         _CLOSURES[key] = _Closure(tbox, Entailment(tbox), compilable=ontology_compilable(tbox))
     return _CLOSURES[key]
+
+
+def _data_graph(triples: Iterable[tuple[Any, Any, Any]]) -> Graph:
+    """A state's triples as a graph (added in sorted order, so its serialisation is deterministic)."""
+    data = Graph()
+    data.bind("gs", GS)
+    data.bind("scene", SCENE)
+    for triple in sorted(triples):
+        data.add(triple)
+    return data
 
 
 def _owl_rl(asserted: Graph) -> Graph:
