@@ -67,8 +67,8 @@ COLOR_SYNONYMS: dict[str, str] = {
     "tan": "beige",
     "khaki": "beige",
 }
-"""Words a model's answer or a detector's phrase may use for one of :data:`COLOR_NAMES` (perception's side;
-the instruction language has its own word list in ``reasoning.language``)."""
+"""Words a model's answer, a detector's phrase or an instruction may use for one of :data:`COLOR_NAMES`
+(``reasoning.language.COLOR_WORDS`` is built from both)."""
 
 REFERENCE_ALBEDO: dict[str, tuple[float, float, float]] = {
     "red": (0.85, 0.10, 0.10),

@@ -30,6 +30,7 @@ from lark.grammar import NonTerminal, Rule
 from lark.visitors import CollapseAmbiguities
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from groundsight.perception.colors import COLOR_NAMES, COLOR_SYNONYMS
 from groundsight.reasoning.logical_form import (
     Command,
     HandOver,
@@ -47,22 +48,9 @@ from groundsight.reasoning.logical_form import (
 
 log = logging.getLogger(__name__)
 
-COLOR_WORDS: dict[str, str] = {
-    **{
-        c: c
-        for c in (
-            *("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "white", "gray"),
-            *("cyan", "magenta", "black", "beige"),
-        )
-    },
-    "grey": "gray",
-    "violet": "purple",
-    **dict.fromkeys(("teal", "turquoise", "aqua"), "cyan"),
-    "fuchsia": "magenta",
-    **dict.fromkeys(("tan", "khaki"), "beige"),
-}
-"""Colour word -> canonical colour: the colour names perception reports (``perception.colors.COLOR_NAMES``) and
-the same synonyms (``COLOR_SYNONYMS``)."""
+COLOR_WORDS: dict[str, str] = {**{c: c for c in COLOR_NAMES}, **COLOR_SYNONYMS}
+"""Colour word -> canonical colour: the colour names perception reports and perception's synonyms for them
+(one table, so a word the language accepts is a colour perception can name)."""
 SIZE_WORDS: dict[str, str] = {
     "small": "small",
     "little": "small",
